@@ -26,6 +26,9 @@ EPISODE_DIR = re.compile(
     r"^(?P<competition>[A-Za-z0-9][A-Za-z0-9._-]*?)_"
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
+EPISODE_IN_TEXT = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*?_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 GROUP_DIR = re.compile(r"_run-group_(?P<agent>.+)$")
 EPISODE_MARKERS = ("run.log", "submission", "logs", "code", "events.jsonl")
 CODE_SUFFIXES = {".py": "python", ".ipynb": "notebook", ".sh": "shell", ".bash": "shell", ".r": "other", ".R": "other"}
@@ -129,6 +132,8 @@ def _read_metadata(info: GroupInfo, fs: RunFS) -> None:
     if parsed.error or not isinstance(parsed.value, dict):
         info.errors.append(f"run group metadata.json: not valid JSON ({parsed.error or 'not an object'}); identity taken from directory names")
     data = parsed.value if isinstance(parsed.value, dict) else {}
+    if not data:  # salvage the episode list from whatever text is there (a Python repr, a cut-off file)
+        info.order = list(dict.fromkeys(m.group(0) for m in EPISODE_IN_TEXT.finditer(text)))
     if isinstance(data.get("run_group"), str):
         info.name = str(data["run_group"])
     if isinstance(data.get("runs"), dict):
@@ -202,6 +207,9 @@ def read_episode(episode_dir: Path, run_root: Path, fs: RunFS, group: GroupInfo,
     )
     if episode_dir.name in group.grades:
         episode.grade, episode.grade_source = group.grades[episode_dir.name]
+    if not episode_dir.is_dir():
+        episode.errors.append("episode listed in the run group's metadata.json but its directory is missing")
+        return episode
     files = fs.walk_files(episode_dir, episode.errors)
     if not files:
         episode.errors.append("episode directory is empty: nothing to read")
@@ -297,7 +305,9 @@ def read_run(path: str | Path) -> list[Episode]:
     episodes: list[Episode] = []
     for group_dir, episode_dirs in discover(root, fs):
         group = read_group(group_dir, fs)
-        for episode_dir, seed in zip(episode_dirs, assign_seeds(episode_dirs, group.order)):
+        listed_only = [group_dir / name for name in group.order if group_dir and not (group_dir / name).exists()]
+        all_dirs = episode_dirs + listed_only
+        for episode_dir, seed in zip(all_dirs, assign_seeds(all_dirs, group.order)):
             episodes.append(read_episode(episode_dir, root, fs, group, seed))
     return episodes
 

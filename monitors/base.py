@@ -40,6 +40,8 @@ class Monitor(ABC):
     name: ClassVar[str]
     #: run by default when the user does not pass --monitors
     default: ClassVar[bool] = True
+    #: monitors run in increasing order; later ones see earlier ones' flags in ctx.prior_flags
+    order: ClassVar[int] = 50
 
     def unavailable(self, ctx: AuditContext) -> str | None:
         """Why this monitor cannot run in this audit (shown in `skipped_monitors`), or None."""

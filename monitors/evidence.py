@@ -51,7 +51,7 @@ def cite_text(
     match: Match | None = None,
 ) -> Evidence | None:
     """Evidence for decoded `fragment` at `file:line`, or None if it is not there."""
-    raw = raw_line(episode.root, file, line)
+    raw = raw_line(episode, file, line)
     if raw is None:
         return None
     fragment = _shorten(fragment.strip())
@@ -63,7 +63,7 @@ def cite_text(
 
 def find_line(episode: Episode, file: str, needle: str, start: int = 1) -> Evidence | None:
     """Evidence for the first line at or after `start` of `file` that contains `needle`."""
-    text = _file_lines(episode.root, file)
+    text = _file_lines(episode.root, _run_root(episode), file)
     if text is None:
         return None
     for i in range(max(start, 1) - 1, len(text)):
@@ -93,18 +93,27 @@ def locate(raw: str, fragment: str, encoding: SourceEncoding) -> str | None:
 
 def verify(episode: Episode, evidence: Evidence) -> bool:
     """True when the excerpt is in the file at that line (SPEC: whitespace at the ends aside)."""
-    raw = raw_line(episode.root, evidence.file, evidence.line)
+    raw = raw_line(episode, evidence.file, evidence.line)
     return raw is not None and evidence.excerpt.strip() in raw
 
 
-def raw_line(root: str, file: str, line: int) -> str | None:
-    lines = _file_lines(root, file)
+def raw_line(episode: Episode, file: str, line: int) -> str | None:
+    """Line `line` of `file` (relative to the episode; it may reach into the run, e.g. ../report.json)."""
+    run_root = _run_root(episode)
+    lines = _file_lines(episode.root, run_root, file)
     if lines is not None:
         return lines[line - 1] if 1 <= line <= len(lines) else None
     try:  # too large to cache: stream to the line
-        return RunFS(Path(root)).read_line(Path(root) / file, line)
+        return RunFS(Path(run_root)).read_line(Path(episode.root) / file, line)
     except (UnsafePath, OSError):
         return None
+
+
+def _run_root(episode: Episode) -> str:
+    """The audited PATH: files outside it are never read, whatever `file` says."""
+    root = Path(episode.root)
+    depth = 0 if episode.path in ("", ".") else len(Path(episode.path).parts)
+    return str(root.parents[depth - 1]) if depth else str(root)
 
 
 def clear_cache() -> None:
@@ -112,12 +121,13 @@ def clear_cache() -> None:
 
 
 @lru_cache(maxsize=64)
-def _file_lines(root: str, file: str) -> tuple[str, ...] | None:
-    fs = RunFS(Path(root))
+def _file_lines(episode_root: str, run_root: str, file: str) -> tuple[str, ...] | None:
+    fs = RunFS(Path(run_root))
+    target = Path(episode_root) / file
     try:
-        if fs.size(Path(root) / file) > _CACHE_MAX_FILE:
+        if fs.size(target) > _CACHE_MAX_FILE:
             return None
-        data = fs.read_bytes(Path(root) / file, limit=_CACHE_MAX_FILE)
+        data = fs.read_bytes(target, limit=_CACHE_MAX_FILE)
     except (UnsafePath, OSError):
         return None
     text = data.decode("utf-8", errors="replace")
