@@ -34,6 +34,7 @@ EPISODE_MARKERS = ("run.log", "submission", "logs", "code", "events.jsonl")
 CODE_SUFFIXES = {".py": "python", ".ipynb": "notebook", ".sh": "shell", ".bash": "shell", ".r": "other", ".R": "other"}
 MAX_CODE_FILE = 16 << 20
 HEAD_BYTES = 64 << 10
+GENERIC_FORMATS = {"text", "runner"}  # formats that say nothing about which agent ran
 
 
 class RunNotReadable(Exception):
@@ -226,6 +227,8 @@ def read_episode(episode_dir: Path, run_root: Path, fs: RunFS, group: GroupInfo,
             episode.errors.append(f"{rel}: reader failed ({type(exc).__name__}: {exc})")
     if episode.submission is None:
         episode.errors.append("no submission/submission.csv")
+    if episode.agent is None:  # a group without an agent name: name the agent by its log format
+        episode.agent = next((f for f in episode.formats if f not in GENERIC_FORMATS), None)
     return episode
 
 
