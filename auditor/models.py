@@ -11,9 +11,16 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 SCHEMA_VERSION = 1
+
+
+class Model(BaseModel):
+    """Base of every model: in the report's JSON Schema, fields with defaults are still
+    required, because the report always writes them."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 # --------------------------------------------------------------------------- reading
@@ -56,7 +63,7 @@ class SourceEncoding(str, Enum):
     ansi = "ansi"  # plain, but the file has ANSI colour codes that were stripped
 
 
-class Location(BaseModel):
+class Location(Model):
     """Where a piece of text starts in the run: a file relative to the episode directory."""
 
     model_config = ConfigDict(frozen=True)
@@ -67,7 +74,7 @@ class Location(BaseModel):
     json_path: str | None = None  # e.g. nodes[3].code, for reviewers of JSON logs
 
 
-class Action(BaseModel):
+class Action(Model):
     """One normalised step of an episode: what the monitors read."""
 
     kind: ActionKind
@@ -79,7 +86,7 @@ class Action(BaseModel):
     meta: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
-class CodeFile(BaseModel):
+class CodeFile(Model):
     """A source file the agent left in code/ (or logs/best_solution.py)."""
 
     path: str  # relative to the episode directory
@@ -87,7 +94,7 @@ class CodeFile(BaseModel):
     language: Literal["python", "shell", "notebook", "other"] = "python"
 
 
-class Submission(BaseModel):
+class Submission(Model):
     path: str  # relative to the episode directory
     size: int
     sha256: str
@@ -95,7 +102,7 @@ class Submission(BaseModel):
     header: list[str] = Field(default_factory=list)
 
 
-class Grade(BaseModel):
+class Grade(Model):
     """MLE-bench's CompetitionReport fields (SPEC), as the episode carries them."""
 
     score: float | None = None
@@ -128,7 +135,7 @@ def medal_of(grade: Grade | None) -> Medal:
     return "none"
 
 
-class Episode(BaseModel):
+class Episode(Model):
     """Everything read from one episode directory; built by auditor.reading."""
 
     episode_id: str
@@ -159,7 +166,7 @@ class Episode(BaseModel):
 Severity = Literal["high", "medium", "low"]
 
 
-class Match(BaseModel):
+class Match(Model):
     """The other side of a similarity match (a public notebook, another episode)."""
 
     source: str
@@ -169,21 +176,37 @@ class Match(BaseModel):
     excerpt: str | None = None
 
 
-class Evidence(BaseModel):
+def _match_is_optional(schema: dict) -> None:
+    schema["required"] = [k for k in schema.get("required", []) if k != "match"]
+
+
+class Evidence(Model):
+    """One place in the run. `match` (the other side of a similarity match) is written
+    only when there is one, as in SPEC's example."""
+
+    model_config = ConfigDict(json_schema_extra=_match_is_optional)
+
     file: str  # relative to the episode directory
     line: int = Field(ge=1)
     excerpt: str  # verbatim text of `file` at `line` (whitespace at the ends aside)
     match: Match | None = None
 
+    @model_serializer(mode="wrap")
+    def _drop_empty_match(self, handler):
+        data = handler(self)
+        if data.get("match") is None:
+            data.pop("match", None)
+        return data
 
-class Review(BaseModel):
+
+class Review(Model):
     decision: Literal["confirmed", "dismissed"]
     reviewer: str
     note: str = ""
     at: str  # ISO-8601
 
 
-class Flag(BaseModel):
+class Flag(Model):
     id: str = ""  # stable within the episode; filled by the pipeline (auditor.flag_ids)
     rule: str
     severity: Severity
@@ -200,17 +223,17 @@ Verdict = Literal["clean", "needs-review", "disqualified"]
 # --------------------------------------------------------------------------- report
 
 
-class ToolInfo(BaseModel):
+class ToolInfo(Model):
     name: str = "mle-auditor"
     version: str
 
 
-class RulebookInfo(BaseModel):
+class RulebookInfo(Model):
     name: str
     version: str
 
 
-class LLMUsage(BaseModel):
+class LLMUsage(Model):
     model: str
     requests: int = 0
     cached: int = 0
@@ -220,7 +243,7 @@ class LLMUsage(BaseModel):
     dropped_quotes: int = 0
 
 
-class EpisodeReport(BaseModel):
+class EpisodeReport(Model):
     episode_id: str
     path: str
     competition_id: str
@@ -235,7 +258,7 @@ class EpisodeReport(BaseModel):
     errors: list[str]
 
 
-class MedalTableRow(BaseModel):
+class MedalTableRow(Model):
     model_config = ConfigDict(extra="allow")  # richer tables add columns (pass@k, tiers)
 
     agent: str | None
@@ -247,7 +270,7 @@ class MedalTableRow(BaseModel):
     disqualified: int
 
 
-class MedalTableTotal(BaseModel):
+class MedalTableTotal(Model):
     model_config = ConfigDict(extra="allow")
 
     agent: str | None
@@ -260,14 +283,14 @@ class MedalTableTotal(BaseModel):
     needs_review: int
 
 
-class MedalTable(BaseModel):
+class MedalTable(Model):
     model_config = ConfigDict(extra="allow")
 
     rows: list[MedalTableRow] = Field(default_factory=list)
     totals: list[MedalTableTotal] = Field(default_factory=list)
 
 
-class AuditReport(BaseModel):
+class AuditReport(Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     tool: ToolInfo
     run: str

@@ -110,14 +110,22 @@ def _walk_episodes(path: Path, fs: RunFS, depth: int) -> Iterator[tuple[Path, Pa
 
 
 def read_group(group: Path | None, fs: RunFS) -> GroupInfo:
+    """The group's identity; its files are read only when they are inside the audited PATH
+    (auditing one episode directory never opens anything beside it)."""
     if group is None:
         return GroupInfo(dir=None, name=None, agent=None)
     m = GROUP_DIR.search(group.name)
     info = GroupInfo(dir=group, name=group.name, agent=m.group("agent") if m else None)
+    if not _inside(group, fs.root):
+        return info
     _read_metadata(info, fs)
     for report in sorted(group.glob("*grading_report*.json")):
         _read_grading_report(info, report, fs)
     return info
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _read_metadata(info: GroupInfo, fs: RunFS) -> None:
@@ -308,7 +316,7 @@ def read_run(path: str | Path) -> list[Episode]:
     episodes: list[Episode] = []
     for group_dir, episode_dirs in discover(root, fs):
         group = read_group(group_dir, fs)
-        listed_only = [group_dir / name for name in group.order if group_dir and not (group_dir / name).exists()]
+        listed_only = [group_dir / name for name in group.order if not (group_dir / name).exists()]
         all_dirs = episode_dirs + listed_only
         for episode_dir, seed in zip(all_dirs, assign_seeds(all_dirs, group.order)):
             episodes.append(read_episode(episode_dir, root, fs, group, seed))

@@ -1,0 +1,3 @@
+from auditor.schema import main
+
+main()
