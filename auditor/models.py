@@ -9,9 +9,10 @@ serialised with `model_dump(mode="json")`.
 from __future__ import annotations
 
 from enum import Enum
+from collections.abc import Callable, Iterator
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_serializer
 
 SCHEMA_VERSION = 1
 
@@ -153,10 +154,25 @@ class Episode(Model):
     grade_source: str | None = None  # file:line of the grading-report entry
     errors: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)  # every readable file, relative
+    #: logs too large to hold in memory: their actions are streamed again on each `iter_actions()`
+    streamed: list[str] = Field(default_factory=list)
+    _stream: Callable[[str], Iterator[Action]] | None = PrivateAttr(default=None)
+    _readers: dict[str, str] = PrivateAttr(default_factory=dict)  # log file -> reader name
+
+    def iter_actions(self) -> Iterator[Action]:
+        """Every action: those held in memory, then those of streamed logs, read again.
+
+        Monitors iterate this rather than `actions`, so that a 1 GB log is never held
+        whole: memory stays bounded by one line, whatever the size of one log.
+        """
+        yield from self.actions
+        if self._stream is not None:
+            for file in self.streamed:
+                yield from self._stream(file)
 
     def actions_of(self, *kinds: ActionKind, actor: Actor | None = Actor.agent) -> list[Action]:
         return [
-            a for a in self.actions if (not kinds or a.kind in kinds) and (actor is None or a.actor == actor)
+            a for a in self.iter_actions() if (not kinds or a.kind in kinds) and (actor is None or a.actor == actor)
         ]
 
 

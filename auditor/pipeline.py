@@ -26,7 +26,7 @@ from auditor.models import (
     ToolInfo,
     medal_of,
 )
-from auditor.reading import read_run
+from auditor.reading import load_actions, read_run, release_actions
 from auditor.reviews import load_reviews
 from monitors import evidence
 from monitors.base import AuditContext, Monitor, registered
@@ -60,7 +60,7 @@ def run_audit(path: str, options: AuditOptions | None = None, progress: Progress
     options = options or AuditOptions()
     rulebook = load_rulebook(options.rules)
     monitors_wanted = select_monitors(options.monitors)
-    episodes = read_run(path)
+    episodes = read_run(path, with_actions=False)  # light: actions are loaded one episode at a time
     evidence.clear_cache()
     grade_episodes(episodes, options)
 
@@ -158,7 +158,11 @@ def monitor_episodes(
     total = len(episodes)
 
     def one(e: Episode) -> tuple[str, list[Flag]]:
-        return e.episode_id, monitor_episode(e, monitors, ctx)
+        load_actions(e)
+        try:
+            return e.episode_id, monitor_episode(e, monitors, ctx)
+        finally:
+            release_actions(e)
 
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:

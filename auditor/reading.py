@@ -34,6 +34,7 @@ EPISODE_MARKERS = ("run.log", "submission", "logs", "code", "events.jsonl")
 CODE_SUFFIXES = {".py": "python", ".ipynb": "notebook", ".sh": "shell", ".bash": "shell", ".r": "other", ".R": "other"}
 MAX_CODE_FILE = 16 << 20
 HEAD_BYTES = 64 << 10
+STREAM_THRESHOLD = 8 << 20  # a plain-text log larger than this is streamed, never held
 GENERIC_FORMATS = {"text", "runner"}  # formats that say nothing about which agent ran
 
 
@@ -201,7 +202,15 @@ def _score_line(lines: list[str], near: int) -> int:
 # --------------------------------------------------------------------------- episodes
 
 
-def read_episode(episode_dir: Path, run_root: Path, fs: RunFS, group: GroupInfo, seed: int) -> Episode:
+def read_episode(
+    episode_dir: Path, run_root: Path, fs: RunFS, group: GroupInfo, seed: int, with_actions: bool = True
+) -> Episode:
+    """One episode: identity, grade, files, code, submission, and (with_actions) its logs' actions.
+
+    Without actions the episode is light (what cross-episode checks need); the
+    pipeline loads each episode's actions in turn with `load_actions` and releases
+    them after monitoring, so memory is bounded by one episode, not the whole run.
+    """
     m = EPISODE_DIR.match(episode_dir.name)
     competition = m.group("competition") if m else episode_dir.name
     episode = Episode(
@@ -224,23 +233,24 @@ def read_episode(episode_dir: Path, run_root: Path, fs: RunFS, group: GroupInfo,
         episode.errors.append("episode directory is empty: nothing to read")
         return episode
     episode.files = [str(p.relative_to(episode_dir)) for p in files]
-    available = readers()
     for path in files:
         rel = str(path.relative_to(episode_dir))
         try:
-            _read_file(episode, fs, path, rel, available)
+            _read_static_file(episode, fs, path, rel)
         except (UnsafePath, OSError) as exc:
             episode.errors.append(f"{rel}: {exc}")
-        except Exception as exc:  # a reader bug must not lose the episode
-            episode.errors.append(f"{rel}: reader failed ({type(exc).__name__}: {exc})")
     if episode.submission is None:
         episode.errors.append("no submission/submission.csv")
+    _sniff_logs(episode, fs)
     if episode.agent is None:  # a group without an agent name: name the agent by its log format
         episode.agent = next((f for f in episode.formats if f not in GENERIC_FORMATS), None)
+    if with_actions:
+        load_actions(episode)
     return episode
 
 
-def _read_file(episode: Episode, fs: RunFS, path: Path, rel: str, available: list[Reader]) -> None:
+def _read_static_file(episode: Episode, fs: RunFS, path: Path, rel: str) -> None:
+    """The submission and the code files: read whole (bounded), whatever the pass."""
     parts = Path(rel).parts
     if parts[0] == "submission":
         if path.name == "submission.csv" and len(parts) == 2:
@@ -250,18 +260,85 @@ def _read_file(episode: Episode, fs: RunFS, path: Path, rel: str, available: lis
         code = _code_file(fs, path, rel, episode.errors)
         if code is not None:
             episode.code_files.append(code)
-        if parts[0] == "code":
-            return
-    f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
-    if f.size == 0:
-        return
-    for reader in available:
-        if reader.sniff(f):
-            before = len(episode.actions)
+
+
+def _log_files(episode: Episode) -> list[str]:
+    return [rel for rel in episode.files if Path(rel).parts[0] not in ("submission", "code")]
+
+
+def _sniff_logs(episode: Episode, fs: RunFS) -> None:
+    """Decide each log's reader by its content (cheap: the first 64 KiB)."""
+    available = readers()
+    chosen: dict[str, str] = {}
+    for rel in _log_files(episode):
+        path = Path(episode.root) / rel
+        try:
+            f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
+        except (UnsafePath, OSError) as exc:
+            episode.errors.append(f"{rel}: {exc}")
+            continue
+        if f.size == 0:
+            continue
+        reader = next((r for r in available if r.sniff(f)), None)
+        if reader is None:
+            continue
+        chosen[rel] = reader.name
+        if reader.name not in episode.formats and reader.name != "text":
+            episode.formats.append(reader.name)
+    episode._readers = chosen
+
+
+def load_actions(episode: Episode) -> Episode:
+    """Read the episode's logs into actions (plain-text logs above STREAM_THRESHOLD are streamed)."""
+    fs = RunFS(run_root_of(episode))
+    by_name = {r.name: r for r in readers()}
+    episode.actions = []
+    episode.streamed = []
+    for rel, reader_name in episode._readers.items():
+        reader = by_name[reader_name]
+        path = Path(episode.root) / rel
+        try:
+            f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
+            if reader_name == "text" and f.size > STREAM_THRESHOLD:
+                _check_streamed(f, reader)
+                episode.streamed.append(rel)
+                continue
             episode.actions.extend(reader.read(f))
-            if reader.name not in episode.formats and (len(episode.actions) > before or reader.name != "text"):
-                episode.formats.append(reader.name)
-            return
+        except (UnsafePath, OSError) as exc:
+            episode.errors.append(f"{rel}: {exc}")
+        except Exception as exc:  # a reader bug must not lose the episode
+            episode.errors.append(f"{rel}: reader failed ({type(exc).__name__}: {exc})")
+    if "text" in episode._readers.values() and "text" not in episode.formats and episode.actions:
+        episode.formats.append("text")
+    episode._stream = _streamer(episode, fs, by_name["text"])
+    return episode
+
+
+def release_actions(episode: Episode) -> None:
+    """Drop what `load_actions` read, once the episode has been monitored."""
+    episode.actions = []
+
+
+def _check_streamed(f: SourceFile, reader: Reader) -> None:
+    """One pass over a streamed log now, so its defects are noted once."""
+    for _ in reader.read(f):
+        pass
+
+
+def _streamer(episode: Episode, fs: RunFS, reader: Reader):
+    def stream(rel: str):
+        path = Path(episode.root) / rel
+        f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=b"", errors=[])
+        yield from reader.read(f)
+
+    return stream
+
+
+def run_root_of(episode: Episode) -> Path:
+    """The audited PATH an episode was read from (its root less its relative path)."""
+    root = Path(episode.root)
+    depth = 0 if episode.path in ("", ".") else len(Path(episode.path).parts)
+    return root.parents[depth - 1] if depth else root
 
 
 def _code_file(fs: RunFS, path: Path, rel: str, errors: list[str]) -> CodeFile | None:
@@ -309,7 +386,7 @@ def _relpath(path: Path, root: Path) -> str:
 # --------------------------------------------------------------------------- the run
 
 
-def read_run(path: str | Path) -> list[Episode]:
+def read_run(path: str | Path, with_actions: bool = True) -> list[Episode]:
     """Every episode under `path`, read; RunNotReadable if `path` is not a run at all."""
     root = Path(path).absolute()
     fs = RunFS(root)
@@ -319,7 +396,7 @@ def read_run(path: str | Path) -> list[Episode]:
         listed_only = [group_dir / name for name in group.order if not (group_dir / name).exists()]
         all_dirs = episode_dirs + listed_only
         for episode_dir, seed in zip(all_dirs, assign_seeds(all_dirs, group.order)):
-            episodes.append(read_episode(episode_dir, root, fs, group, seed))
+            episodes.append(read_episode(episode_dir, root, fs, group, seed, with_actions))
     return episodes
 
 

@@ -56,9 +56,11 @@ def test_bad_input_is_read_without_a_crash_and_every_defect_is_named():
     assert any("no submission" in err for err in by_comp["leaf-classification"].errors)
     truncated = by_comp["spaceship-titanic"]
     assert any("journal.json" in err and "JSON" in err for err in truncated.errors) or truncated.actions
-    # the one-line 20 MiB log is read (in pieces), not refused
+    # the one-line 20 MiB log is streamed (in pieces), neither refused nor held in memory
     jigsaw = by_comp["jigsaw-toxic-comment-classification-challenge"]
-    assert any(a.source.file == "logs/agent.log" for a in jigsaw.actions)
+    assert "logs/agent.log" in jigsaw.streamed
+    assert not any(a.source.file == "logs/agent.log" for a in jigsaw.actions)
+    assert any(a.source.file == "logs/agent.log" for a in jigsaw.iter_actions())
 
 
 def test_one_episode_directory_and_directory_of_groups(tmp_path):
