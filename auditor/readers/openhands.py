@@ -119,6 +119,10 @@ def _action_event(f: SourceFile, path: str, ev: dict) -> Iterator[Action]:
     common = {"step": step, "tool": name}
     meta = {"t": ev.get("timestamp"), "source": ev.get("source")}
     kind, key, extra = _classify(name, args)
+    if key != "thought":  # the agent's reasoning comes before what it does
+        thought = json_action(f, ActionKind.message, args.get("thought"), f"{path}.args.thought", meta=meta, **common)
+        if thought:
+            yield thought
     actor = Actor.agent
     if name == "system":
         actor = Actor.scaffold  # the scaffold's system prompt
@@ -134,10 +138,6 @@ def _action_event(f: SourceFile, path: str, ev: dict) -> Iterator[Action]:
             action = json_action(f, kind, args.get("path"), f"{path}.args.path", actor=actor, meta={**meta, **extra}, **common)
         if action:
             yield action
-    if key != "thought":
-        thought = json_action(f, ActionKind.message, args.get("thought"), f"{path}.args.thought", meta=meta, **common)
-        if thought:
-            yield thought
     model = get(ev, "tool_call_metadata", "model_response", "model")
     llm = json_action(
         f, ActionKind.llm, model, f"{path}.tool_call_metadata.model_response.model",
@@ -207,11 +207,9 @@ def _observation_event(f: SourceFile, path: str, ev: dict) -> Action | None:
         "path": extras.get("path") if isinstance(extras.get("path"), str) else None,
         "url": extras.get("url") if isinstance(extras.get("url"), str) else None,
     }
-    value, where = ev.get("content"), f"{path}.content"
-    if not (isinstance(value, str) and value.strip()):
-        value, where = ev.get("message"), f"{path}.message"
+    # an empty content means no output: the event's `message` only restates the command
     return json_action(
-        f, ActionKind.output, value, where, actor=Actor.environment,
+        f, ActionKind.output, ev.get("content"), f"{path}.content", actor=Actor.environment,
         step=step if step is not None else as_int(ev.get("id")), tool=name, meta=meta,
     )
 
