@@ -299,7 +299,7 @@ def load_actions(episode: Episode) -> Episode:
         path = Path(episode.root) / rel
         try:
             f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
-            if reader_name == "text" and f.size > STREAM_THRESHOLD:
+            if reader.streamable and f.size > STREAM_THRESHOLD:
                 _check_streamed(f, reader)
                 episode.streamed.append(rel)
                 continue
@@ -310,7 +310,7 @@ def load_actions(episode: Episode) -> Episode:
             episode.errors.append(f"{rel}: reader failed ({type(exc).__name__}: {exc})")
     if "text" in episode._readers.values() and "text" not in episode.formats and episode.actions:
         episode.formats.append("text")
-    episode._stream = _streamer(episode, fs, by_name["text"])
+    episode._stream = _streamer(episode, fs, {rel: by_name[name] for rel, name in episode._readers.items()})
     return episode
 
 
@@ -325,11 +325,11 @@ def _check_streamed(f: SourceFile, reader: Reader) -> None:
         pass
 
 
-def _streamer(episode: Episode, fs: RunFS, reader: Reader):
+def _streamer(episode: Episode, fs: RunFS, by_file: dict[str, Reader]):
     def stream(rel: str):
         path = Path(episode.root) / rel
-        f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=b"", errors=[])
-        yield from reader.read(f)
+        f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=[])
+        yield from by_file[rel].read(f)
 
     return stream
 

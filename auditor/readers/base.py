@@ -79,6 +79,9 @@ class Reader(ABC):
     name: ClassVar[str]
     #: readers are tried in increasing order; the plain-text fallback comes last
     order: ClassVar[int] = 50
+    #: True for line-based formats that read a file front to back in bounded memory: a large
+    #: file of theirs is streamed again on each pass instead of being held in memory
+    streamable: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, f: SourceFile) -> bool:

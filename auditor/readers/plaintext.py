@@ -21,6 +21,7 @@ HARNESS_FILES = {"entrypoint.log"}
 class PlainTextReader(Reader):
     name = "text"
     order = 1000
+    streamable = True
 
     def sniff(self, f: SourceFile) -> bool:
         return b"\x00" not in f.head[:8192] or f.rel.endswith(".log")
