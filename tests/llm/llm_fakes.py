@@ -56,7 +56,7 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -216,3 +216,23 @@ def add_json_action(episode: Episode, rel: str, key: str, value: str) -> Action:
     episode.actions.append(action)
     episode.files.append(rel)
     return action
+
+
+# --------------------------------------------------------------------------- the monitor
+
+
+FAST = {"llm_backoff": 0.01, "llm_max_backoff": 0.05, "llm_timeout": 5.0}
+
+
+def ready_monitor(base_url: str, tmp_path: Path, episodes: list[Episode], **options):
+    """A prepared LLM monitor against `base_url`, with its own cache under tmp_path."""
+    from monitors.base import AuditContext
+    from monitors.llm import LLMMonitor
+    from rules.load import load_rulebook
+
+    opts = {"llm_base_url": base_url, "llm_cache_dir": str(tmp_path / "llm-cache"), **FAST, **options}
+    ctx = AuditContext(rulebook=load_rulebook(), episodes=episodes, options=opts)
+    monitor = LLMMonitor()
+    assert monitor.unavailable(ctx) is None
+    monitor.prepare(ctx)
+    return monitor, ctx
