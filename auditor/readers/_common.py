@@ -195,9 +195,25 @@ def head_matches(f: SourceFile, *patterns: re.Pattern[str], need: int = 1) -> bo
     return sum(1 for p in patterns if p.search(text)) >= need
 
 
+JSON_START = re.compile(r'\A(?:\ufeff)?\s*(?:\{\s*(?:"|\})|\[\s*(?:[\{\["\]]|\Z))')
+
+
 def looks_like_json(f: SourceFile, opener: str = "{[") -> bool:
-    text = f.head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1].decode("ascii", errors="replace")
-    return bool(text) and text in opener
+    """True when the file starts like a JSON object or array (of objects, arrays or strings).
+
+    `[` followed by anything else is a log line (`[2024-09-12 ...]`, `[Container]`), not JSON.
+    """
+    m = JSON_START.match(f.head_text()[:4096])
+    return m is not None and m.group(0).lstrip("\ufeff \t\r\n")[:1] in opener
+
+
+HOST_LOG_LINE = re.compile(r"^\[Container\] ", re.M)
+
+
+def is_host_log(f: SourceFile) -> bool:
+    """MLE-bench's host `run.log` (container output prefixed "[Container] "): it repeats the
+    agent's console log, and the plain-text reader reads it with that prefix in mind."""
+    return f.rel == "run.log" or HOST_LOG_LINE.search(f.head_text()) is not None
 
 
 def first_string(values: Iterable[object]) -> object:

@@ -28,6 +28,7 @@ from auditor.readers._common import (
     block_action,
     get,
     head_matches,
+    is_host_log,
     json_action,
     looks_like_json,
     numbered_lines,
@@ -51,20 +52,15 @@ MAX_TERM_GROUP = 1 << 20  # characters of terminal output joined into one action
 
 
 @register_reader
-class AideReader(Reader):
+class AideJournalReader(Reader):
     name = "aide"
     order = 30
 
     def sniff(self, f: SourceFile) -> bool:
-        if looks_like_json(f, "{"):
-            return head_matches(f, JOURNAL_NODES) and head_matches(f, JOURNAL_KEYS)
-        return head_matches(f, AIDE_LOG_MARKERS)
+        return looks_like_json(f, "{") and head_matches(f, JOURNAL_NODES) and head_matches(f, JOURNAL_KEYS)
 
     def read(self, f: SourceFile) -> Iterator[Action]:
-        if looks_like_json(f, "{"):
-            yield from self._journal(f)
-        else:
-            yield from self._log(f)
+        yield from self._journal(f)
 
     # ------------------------------------------------------------------ journal
 
@@ -87,7 +83,21 @@ class AideReader(Reader):
         if parsed.error:
             f.errors.append(f"{f.rel}: journal cut off or damaged; {read} node(s) read before the defect")
 
-    # ------------------------------------------------------------------ logs
+
+
+@register_reader
+class AideLogReader(Reader):
+    """aide.log / aide.verbose.log: line-based, so a large one is streamed."""
+
+    name = "aide-log"
+    order = 31
+    streamable = True
+
+    def sniff(self, f: SourceFile) -> bool:
+        return not looks_like_json(f) and not is_host_log(f) and head_matches(f, AIDE_LOG_MARKERS)
+
+    def read(self, f: SourceFile) -> Iterator[Action]:
+        yield from self._log(f)
 
     def _log(self, f: SourceFile) -> Iterator[Action]:
         """Log records as scaffold text; the LLM calls between the query markers as `llm`."""

@@ -39,6 +39,7 @@ from auditor.readers._common import (
     first_string,
     get,
     head_matches,
+    is_host_log,
     json_action,
     looks_like_json,
     numbered_lines,
@@ -102,23 +103,35 @@ def tool_meta(tool: str, args: dict[str, str]) -> tuple[ActionKind, dict[str, ob
 
 @register_reader
 class MLAgentBenchReader(Reader):
+    """env_log/trace.json."""
+
     name = "mlagentbench"
     order = 45
 
     def sniff(self, f: SourceFile) -> bool:
-        if looks_like_json(f, "{"):
-            return head_matches(f, *TRACE_MARKERS, need=2)
-        if f.head_text().lstrip().startswith("=") and head_matches(f, STEP_LOG_MARKER):
-            return True
-        return head_matches(f, *MAIN_LOG_MARKERS, need=2)
+        return looks_like_json(f, "{") and head_matches(f, *TRACE_MARKERS, need=2)
 
     def read(self, f: SourceFile) -> Iterator[Action]:
-        if looks_like_json(f, "{"):
-            yield from _trace(f)
-        elif f.head_text().lstrip().startswith("=") and head_matches(f, STEP_LOG_MARKER):
-            yield from _step_log(f)
-        else:
-            yield from MainLogParser(f).actions()
+        yield from _trace(f)
+
+
+@register_reader
+class MLAgentBenchLogReader(Reader):
+    """main_log and the step logs: line-based, so a large one is streamed."""
+
+    name = "mlagentbench-log"
+    order = 46
+    streamable = True
+
+    def sniff(self, f: SourceFile) -> bool:
+        return not looks_like_json(f) and not is_host_log(f) and (_is_step_log(f) or head_matches(f, *MAIN_LOG_MARKERS, need=2))
+
+    def read(self, f: SourceFile) -> Iterator[Action]:
+        yield from (_step_log(f) if _is_step_log(f) else MainLogParser(f).actions())
+
+
+def _is_step_log(f: SourceFile) -> bool:
+    return f.head_text().lstrip().startswith("=") and head_matches(f, STEP_LOG_MARKER)
 
 
 # --------------------------------------------------------------------------- main_log

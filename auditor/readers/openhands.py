@@ -34,6 +34,7 @@ from auditor.readers._common import (
     block_action,
     get,
     head_matches,
+    is_host_log,
     json_action,
     looks_like_json,
     numbered_lines,
@@ -48,6 +49,7 @@ TRAJ_ACTION = re.compile(r'"(?:action|observation)"\s*:\s*"[a-z_]+"')
 TRAJ_SHAPE = re.compile(r'"args"\s*:\s*\{|"observation"\s*:\s*"|"cause"\s*:')
 LOG_BLOCK_START = re.compile(r"^\*\*\w+(?:Action|Observation)\b", re.M)
 LOG_SCAFFOLD = re.compile(r"\b(?:opendevin|openhands):(?:INFO|DEBUG|WARNING|ERROR)\b")
+LOG_ACTION_BLOCK = re.compile(r"^\*\*\w+Action\b", re.M)
 
 # --------------------------------------------------------------------------- trajectory
 
@@ -58,19 +60,16 @@ URL_IN_BROWSER_ACTION = re.compile(r"""goto\(\s*["']([^"']+)["']""")
 
 @register_reader
 class OpenHandsReader(Reader):
+    """The trajectory JSON."""
+
     name = "openhands"
     order = 40
 
     def sniff(self, f: SourceFile) -> bool:
-        if looks_like_json(f):
-            return head_matches(f, TRAJ_ACTION) and head_matches(f, TRAJ_SHAPE)
-        return head_matches(f, LOG_BLOCK_START) and (head_matches(f, LOG_SCAFFOLD) or "Action" in f.head_text())
+        return looks_like_json(f) and head_matches(f, TRAJ_ACTION) and head_matches(f, TRAJ_SHAPE)
 
     def read(self, f: SourceFile) -> Iterator[Action]:
-        if looks_like_json(f):
-            yield from self._trajectory(f)
-        else:
-            yield from AgentLogParser(f).actions()
+        yield from self._trajectory(f)
 
     def _trajectory(self, f: SourceFile) -> Iterator[Action]:
         parsed = f.json()
@@ -215,6 +214,22 @@ def _observation_event(f: SourceFile, path: str, ev: dict) -> Action | None:
 
 
 # --------------------------------------------------------------------------- agent.log
+
+
+@register_reader
+class OpenHandsLogReader(Reader):
+    """agent.log: line-based, so a large one is streamed."""
+
+    name = "openhands-log"
+    order = 41
+    streamable = True
+
+    def sniff(self, f: SourceFile) -> bool:
+        return not looks_like_json(f) and not is_host_log(f) and head_matches(f, LOG_BLOCK_START) and head_matches(f, LOG_SCAFFOLD, LOG_ACTION_BLOCK)
+
+    def read(self, f: SourceFile) -> Iterator[Action]:
+        yield from AgentLogParser(f).actions()
+
 
 LOG_RECORD = re.compile(r"^(?:\d{4}-\d\d-\d\d[ T])?\d\d:\d\d:\d\d(?:[.,]\d+)? - \S")
 BLOCK_HEADER = re.compile(
