@@ -5,7 +5,8 @@ Public API:
 - `grade_jsonl(path, ...)`, `grade_run_dir(path, ...)`, `grade_path(path, ...)` -> list of reports
 - `write_grading_report(reports, out_dir) -> Path` (MLE-bench's `<timestamp>_grading_report.json`)
 - `leaderboard_for(competition_id, competitions_dir) -> Leaderboard` (for the implausible-score rule)
-- `grade_for_episode(...)`: the auditor's entry point, returns an `auditor.models.Grade`
+- `grade_for_episode(competition_id, episode_root, competitions_dir, data_dir)`: the auditor's
+  entry point; `report.to_grade()` gives an `auditor.models.Grade`
 - `GRADERS`: competition id -> grader(submission, answers) -> score
 """
 
@@ -13,6 +14,7 @@ from grading.competitions import GRADERS
 from grading.errors import GradingSetupError, InvalidSubmission
 from grading.grade import (
     GradingInputError,
+    grade_for_episode,
     grade_jsonl,
     grade_path,
     grade_run_dir,
@@ -34,6 +36,7 @@ __all__ = [
     "InvalidSubmission",
     "Leaderboard",
     "Thresholds",
+    "grade_for_episode",
     "grade_jsonl",
     "grade_path",
     "grade_run_dir",

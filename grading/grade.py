@@ -171,6 +171,23 @@ def _rounded(score) -> float:
     return float(round(score, 5))
 
 
+def grade_for_episode(
+    competition_id: str,
+    episode_root: str | os.PathLike[str],
+    competitions_dir: str | os.PathLike[str] | None,
+    data_dir: str | os.PathLike[str] | None,
+) -> CompetitionReport:
+    """The auditor's call: grade an episode's `submission/submission.csv` (use `.to_grade()`).
+
+    A submission that links outside the episode directory is not read.
+    """
+    root = Path(episode_root)
+    submission = root / SUBMISSION_IN_EPISODE
+    if _escapes(submission, root.resolve()):
+        return refused_submission(competition_id, str(submission), f"{submission} links outside the episode; not read", competitions_dir)
+    return grade_submission(competition_id, submission, competitions_dir, data_dir)
+
+
 # --------------------------------------------------------------------------- many submissions
 
 

@@ -30,6 +30,12 @@ class CompetitionReport(BaseModel):
     submission_path: str
     error: str | None = None
 
+    def to_grade(self):
+        """The auditor's `Grade` (the same fields, without path, time and error)."""
+        from auditor.models import Grade
+
+        return Grade.model_validate(self.model_dump(include=set(Grade.model_fields)))
+
 
 class GradingReport(BaseModel):
     """MLE-bench's aggregate report (`<timestamp>_grading_report.json`)."""
