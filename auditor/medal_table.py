@@ -40,6 +40,11 @@ def audited(e: EpisodeReport) -> Medal:
     return e.audited_medal
 
 
+def extra_field(obj: object, key: str, default: object = None) -> object:
+    """An extra key of a row, total or table (absent in reports from older builds)."""
+    return (getattr(obj, "model_extra", None) or {}).get(key, default)
+
+
 # --------------------------------------------------------------------------- statistics
 
 
