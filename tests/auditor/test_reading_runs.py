@@ -95,3 +95,39 @@ def test_not_a_run_at_all(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(RunNotReadable):
         read_run(tmp_path)
+
+
+def test_every_plain_text_line_cites_back_to_its_file_line():
+    from monitors.evidence import cite
+
+    corpus = need_shared()
+    checked = 0
+    for e in read_run(corpus / "runs" / "2024-09-14T11-02-07-GMT_run-group_opendevin"):
+        for a in e.iter_actions():
+            if a.kind.value != "text":
+                continue
+            for i, line in enumerate(a.text.split("\n")):
+                ev = cite(e, a, i)
+                assert ev is not None, (a.source, i, line)
+                raw = (Path(e.root) / ev.file).read_text(errors="replace").split("\n")[ev.line - 1]
+                assert ev.excerpt in raw
+                checked += 1
+    assert checked > 1000
+
+
+def test_run_log_container_lines_lose_their_prefix_and_keep_their_writer(tmp_path):
+    from auditor.models import Actor
+
+    ep = tmp_path / "g" / "spaceship-titanic_11111111-2222-4333-8444-555555555555"
+    ep.mkdir(parents=True)
+    (ep / "run.log").write_text(
+        "[2024-09-12 08:16:52,190] [run_agent.py:52] Running seed 0\n"
+        "[2024-09-12 08:17:00,330] [run.py:63] [Container] + cat /home/data/description.md\n"
+        "continued output of the same chunk\n"
+        "[2024-09-12 08:18:00,000] [run.py:70] Agent finished\n"
+    )
+    (episode,) = read_run(tmp_path / "g")
+    lines = [(a.actor, line) for a in episode.iter_actions() for line in a.text.split("\n")]
+    assert (Actor.environment, "+ cat /home/data/description.md") in lines
+    assert (Actor.environment, "continued output of the same chunk") in lines
+    assert lines[0][0] == Actor.harness and lines[-1][0] == Actor.harness
