@@ -138,17 +138,17 @@ def grade_episodes(episodes: list[Episode], options: AuditOptions) -> None:
     """Grade here when competitions and data are given; otherwise keep the run's report."""
     if not (options.competitions and options.data):
         return
-    try:
-        from grading import grade_episode  # type: ignore[attr-defined]
-    except ImportError:
-        for e in episodes:
-            e.errors.append("grading: this build has no grader; grade taken from the run's report")
-        return
+    from grading import grade_for_episode
+
     for e in episodes:
         try:
-            grade_episode(e, options.competitions, options.data)
-        except Exception as exc:
-            e.errors.append(f"grading: {type(exc).__name__}: {exc}")
+            report = grade_for_episode(e.competition_id, e.root, options.competitions, options.data)
+        except Exception as exc:  # a competition we cannot grade keeps the run's own grade
+            e.errors.append(f"grading: {exc}")
+            continue
+        e.grade, e.grade_source = report.to_grade(), None
+        if report.error:
+            e.errors.append(f"grading: {report.error}")
 
 
 def monitor_episodes(
