@@ -1,0 +1,157 @@
+"""The pieces of an episode the deterministic monitors read, each with a way to cite itself.
+
+A `Unit` is one text to analyse (a code file, a notebook cell, an agent command or
+code action, a URL the agent visited, an observation) with its language, who wrote
+it, how direct it is as evidence, and a `cite(line, fragment)` that maps a line of the
+text back to `file:line` through `monitors.evidence` (so JSON-escaped and ANSI-coloured
+sources quote verbatim). What the agent only read (instructions, outputs) is kept
+apart from what it did: only agent code, commands, writes and visits are checked for
+behaviour; text aimed at the auditor is looked for everywhere the agent could write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from auditor import jsonpos
+from auditor.models import Action, ActionKind, Actor, CodeFile, Episode, Evidence, SourceEncoding
+from monitors.evidence import cite, cite_text
+
+# how direct a place is as evidence: the agent's code first, then its logged actions, then echoes
+RANK_CODE = 0
+RANK_ACTION = 1
+RANK_MESSAGE = 2
+RANK_OUTPUT = 3
+
+Citer = Callable[[int, str], "Evidence | None"]
+
+
+@dataclass
+class Unit:
+    text: str
+    language: str  # python | shell | url | path | text
+    file: str
+    rank: int
+    order: int
+    cite: Citer
+    behaviour: bool = True  # analysed for rule-breaking behaviour (not just injected text)
+    written_to: str | None = None  # a file_write action's target path
+    action: Action | None = None
+
+
+def units(episode: Episode) -> Iterator[Unit]:
+    order = 0
+    for code in episode.code_files:
+        for unit in _code_units(episode, code):
+            unit.order = order
+            order += 1
+            yield unit
+    for action in episode.actions:
+        unit = _action_unit(episode, action)
+        if unit is not None:
+            unit.order = order
+            order += 1
+            yield unit
+
+
+def _code_units(episode: Episode, code: CodeFile) -> Iterator[Unit]:
+    if code.language == "notebook":
+        yield from _notebook_units(episode, code)
+        return
+    language = {"python": "python", "shell": "shell"}.get(code.language, "text")
+
+    def citer(i: int, fragment: str, path: str = code.path) -> Evidence | None:
+        return cite_text(episode, path, i + 1, fragment)
+
+    yield Unit(code.text, language, code.path, RANK_CODE, 0, citer, behaviour=language != "text")
+
+
+def _notebook_units(episode: Episode, code: CodeFile) -> Iterator[Unit]:
+    parsed = jsonpos.loads(code.text, lenient=True)
+    cells = parsed.value.get("cells") if isinstance(parsed.value, dict) else None
+    if not isinstance(cells, list):
+        return
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source")
+        pieces = source if isinstance(source, list) else [source] if isinstance(source, str) else []
+        pieces = [p for p in pieces if isinstance(p, str)]
+        if not pieces:
+            continue
+        text, line_map = _join_pieces(pieces)
+        code_cell = cell.get("cell_type") == "code"
+
+        def citer(i: int, fragment: str, line_map=line_map) -> Evidence | None:
+            if not 0 <= i < len(line_map):
+                return None
+            return cite_text(episode, code.path, line_map[i], fragment, SourceEncoding.json)
+
+        yield Unit(text, "python" if code_cell else "text", code.path, RANK_CODE, 0, citer, behaviour=code_cell)
+        for output in cell.get("outputs") or []:
+            if isinstance(output, dict):
+                out_pieces = output.get("text")
+                out_pieces = out_pieces if isinstance(out_pieces, list) else [out_pieces] if isinstance(out_pieces, str) else []
+                out_pieces = [p for p in out_pieces if isinstance(p, str)]
+                if out_pieces:
+                    otext, omap = _join_pieces(out_pieces)
+
+                    def ocite(i: int, fragment: str, omap=omap) -> Evidence | None:
+                        return cite_text(episode, code.path, omap[i], fragment, SourceEncoding.json) if 0 <= i < len(omap) else None
+
+                    yield Unit(otext, "text", code.path, RANK_OUTPUT, 0, ocite, behaviour=False)
+
+
+def _join_pieces(pieces: list[str]) -> tuple[str, list[int]]:
+    """Notebook source pieces joined; each text line mapped to the file line of its piece."""
+    lines: list[str] = []
+    line_map: list[int] = []
+    for piece in pieces:
+        start = jsonpos.line_of(piece, 1)
+        parts = piece.split("\n")
+        if piece.endswith("\n"):
+            parts = parts[:-1]
+        for k, part in enumerate(parts):
+            if k == 0 and lines and not _ended(lines, pieces, piece):
+                lines[-1] += part
+                continue
+            lines.append(part)
+            line_map.append(start)
+    return "\n".join(lines), line_map
+
+
+def _ended(lines: list[str], pieces: list[str], piece: str) -> bool:
+    idx = pieces.index(piece)
+    return idx == 0 or pieces[idx - 1].endswith("\n")
+
+
+def _action_unit(episode: Episode, action: Action) -> Unit | None:
+    if action.actor in (Actor.scaffold, Actor.harness):
+        return None  # the scaffold's own LLM traffic and the harness are allowed to say anything
+
+    def citer(i: int, fragment: str) -> Evidence | None:
+        return cite(episode, action, i, fragment)
+
+    kind = action.kind
+    by_agent = action.actor == Actor.agent
+    if kind == ActionKind.python and by_agent:
+        return Unit(action.text, "python", action.source.file, RANK_ACTION, 0, citer, action=action)
+    if kind == ActionKind.shell and by_agent:
+        return Unit(action.text, "shell", action.source.file, RANK_ACTION, 0, citer, action=action)
+    if kind == ActionKind.file_write and by_agent:
+        path = str(action.meta.get("path") or "")
+        language = "python" if path.endswith(".py") else "shell" if path.endswith((".sh", ".bash")) else "text"
+        return Unit(action.text, language, action.source.file, RANK_ACTION, 0, citer, behaviour=language != "text",
+                    written_to=path or None, action=action)
+    if kind == ActionKind.http and by_agent:
+        return Unit(action.text, "url", action.source.file, RANK_ACTION, 0, citer, action=action)
+    if kind == ActionKind.file_read and by_agent:
+        return Unit(action.text, "path", action.source.file, RANK_ACTION, 0, citer, action=action)
+    if kind == ActionKind.llm and by_agent:
+        return Unit(action.text, "llm", action.source.file, RANK_ACTION, 0, citer, action=action)
+    if kind == ActionKind.message and by_agent:
+        return Unit(action.text, "text", action.source.file, RANK_MESSAGE, 0, citer, behaviour=False, action=action)
+    if kind in (ActionKind.output, ActionKind.text):
+        return Unit(action.text, "text", action.source.file, RANK_OUTPUT, 0, citer, behaviour=False, action=action)
+    return None
