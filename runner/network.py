@@ -4,9 +4,13 @@
 * `grading`: an internal bridge (no route out) holding the agent and the validation
   server; a firewall rule drops everything the bridge sends to the host itself,
   since Docker leaves the host's own addresses reachable from an internal network.
-* `egress`: as `grading`, plus the recording proxy, which alone also sits on an
-  outbound network. The agent's HTTP(S)_PROXY point at it, and its DNS answers every
-  name with the proxy's address, so direct connections on 80/443 are caught too.
+* `egress`: as `grading`, but the recording proxy also sits on an outbound network
+  and lets through every host the rulebook does not deny.
+
+Under both `grading` and `egress` the agent's HTTP(S)_PROXY point at the recording
+proxy, and its DNS answers every name with the proxy's address, so direct
+connections on 80/443 are caught too; under `grading` the proxy refuses everything
+but the validation server, so every attempt out is still written to egress.jsonl.
 """
 
 from __future__ import annotations
@@ -93,8 +97,8 @@ def setup_network(client: docker.DockerClient, spec: EpisodeSpec, image: str, ct
     try:
         internal_network(client, setup)
         start_validation_server(client, spec, image, ctl_dir, setup)
-        if spec.network == "egress":
-            start_proxy(client, spec, image, ctl_dir, proxy_log_dir, setup, t0)
+        # under `grading` the proxy lets nothing out but still records every attempt
+        start_proxy(client, spec, image, ctl_dir, proxy_log_dir, setup, t0, outbound=spec.network == "egress")
     except BaseException:
         setup.teardown()
         raise
@@ -149,8 +153,9 @@ def start_validation_server(client: docker.DockerClient, spec: EpisodeSpec, imag
 
 
 def start_proxy(client: docker.DockerClient, spec: EpisodeSpec, image: str, ctl_dir: Path, log_dir: Path,
-                setup: NetworkSetup, t0: float) -> None:
-    (ctl_dir / "denied_hosts.txt").write_text("\n".join(spec.denied_hosts) + "\n", encoding="utf-8")
+                setup: NetworkSetup, t0: float, outbound: bool) -> None:
+    denied = spec.denied_hosts if outbound else ["*"]
+    (ctl_dir / "denied_hosts.txt").write_text("\n".join(denied) + "\n", encoding="utf-8")
     mounts = [Mount("/run/mlea", str(ctl_dir), type="bind", read_only=True),
               Mount("/var/log/egress", str(log_dir), type="bind", read_only=False)]
     cmd = ["python3", "/run/mlea/egress_proxy.py", "--log", "/var/log/egress/egress.jsonl",
@@ -161,8 +166,8 @@ def start_proxy(client: docker.DockerClient, spec: EpisodeSpec, image: str, ctl_
         image, cmd, name=f"{setup.network}-proxy", mounts=mounts, network=setup.network,
         sysctls={"net.ipv4.ip_unprivileged_port_start": "0"}, **hardened())
     setup.containers.append(container)
-    # the one way out: the engine's default bridge (refused hosts never get this far)
-    client.networks.get("bridge").connect(container)
+    if outbound:  # the one way out: the engine's default bridge (refused hosts never get this far)
+        client.networks.get("bridge").connect(container)
     container.start()
     wait_ready(container, "egress proxy ready")
     container.reload()
@@ -174,7 +179,8 @@ def start_proxy(client: docker.DockerClient, spec: EpisodeSpec, image: str, ctl_
     setup.agent_env["NO_PROXY"] = setup.agent_env["no_proxy"] = no_proxy
     setup.dns = [ip]
     setup.proxy_log_dir = log_dir
-    setup.notes["egress_proxy"] = f"{proxy_url}; DNS sinkhole at {ip}; {len(spec.denied_hosts)} denied hosts"
+    refuses = f"{len(denied)} denied hosts" if outbound else "everything but the validation server"
+    setup.notes["egress_proxy"] = f"{proxy_url}; DNS sinkhole at {ip}; refuses {refuses}"
 
 
 def wait_ready(container, marker: str, timeout: float = READY_TIMEOUT) -> None:

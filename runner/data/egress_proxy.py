@@ -39,6 +39,8 @@ class Policy:
     def denial(self, host: str) -> str | None:
         """Why `host` is refused by name, or None."""
         h = host.lower().strip(".")
+        if "*" in self.denied and h not in self.private_ok:
+            return "no egress under this network policy"
         for d in self.denied:
             if h == d or h.endswith("." + d):
                 return f"denied host ({d})"
@@ -181,10 +183,18 @@ class Proxy:
     def __init__(self, policy: Policy, recorder: Recorder) -> None:
         self.policy = policy
         self.recorder = recorder
+        self.last_lookup: dict[str, str] = {}  # client address -> the last name it resolved through us
+
+    def guessed_host(self, writer) -> str:
+        """For a connection that names no host (not TLS, no SNI): the name its client last looked up."""
+        peer = writer.get_extra_info("peername") or ("", 0)
+        return self.last_lookup.get(peer[0], "unknown")
 
     async def relay(self, attempt: Attempt, client_r, client_w, first_bytes: bytes, reply: bytes | None) -> None:
         """Check the target, connect, then pipe both ways counting bytes; records the attempt."""
         reason = self.policy.denial(attempt.host)
+        if reason is None and attempt.host == "unknown":
+            reason = "no host name in the connection (not HTTP with a Host header, not TLS with SNI)"
         infos: list = []
         if reason is None:
             reason, infos = await self.policy.denial_after_resolving(attempt.host, attempt.port)
@@ -258,23 +268,32 @@ class Proxy:
 
     async def catch_http(self, reader, writer) -> None:
         """Port 80 of the DNS sinkhole: the Host header names the target."""
-        head = await read_head(reader)
-        host_header = header_value(head, "host") or "unknown"
+        head = await with_timeout(read_head(reader))
+        host_header = header_value(head, "host") or self.guessed_host(writer)
         host, port = split_host_port(host_header, 80)
         await self.relay(Attempt(self.recorder, host, port, "dns-http"), reader, writer, head, b"")
 
     async def catch_tls(self, reader, writer) -> None:
         """Port 443 of the DNS sinkhole: the TLS SNI names the target."""
-        hello = await read_client_hello(reader)
-        host = sni_of(hello) or "unknown"
+        hello = await with_timeout(read_client_hello(reader))
+        host = sni_of(hello) or self.guessed_host(writer)
         await self.relay(Attempt(self.recorder, host, 443, "dns-tls"), reader, writer, hello, None)
+
+
+async def with_timeout(read, seconds: float = 5.0) -> bytes:
+    """What a client sent first, or nothing if it sends nothing we can use in time."""
+    try:
+        return await asyncio.wait_for(read, seconds)
+    except (asyncio.TimeoutError, ConnectionError, OSError):
+        return b""
 
 
 class SinkholeDNS(asyncio.DatagramProtocol):
     """Answers every A query with our address; AAAA and others get an empty answer."""
 
-    def __init__(self, answer_ip: str, log_path: str, t0: float) -> None:
+    def __init__(self, answer_ip: str, log_path: str, t0: float, last_lookup: dict[str, str]) -> None:
         self.answer_ip = answer_ip
+        self.last_lookup = last_lookup
         self.log_path, self.t0 = log_path, t0
 
     def answer_for(self, client_ip: str) -> bytes:
@@ -293,6 +312,8 @@ class SinkholeDNS(asyncio.DatagramProtocol):
             name, qtype, qend = parse_question(data)
         except (IndexError, ValueError, struct.error):
             return  # not a query we can read: no answer, as a resolver would time out
+        if qtype == 1:
+            self.last_lookup[addr[0]] = name
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"t": round(time.time() - self.t0, 3), "name": name, "qtype": qtype}) + "\n")
         header = data[:2] + b"\x81\x80" + b"\x00\x01" + (b"\x00\x01" if qtype == 1 else b"\x00\x00") + b"\x00\x00\x00\x00"
@@ -319,16 +340,19 @@ async def serve(args) -> None:
     policy = Policy(read_lines(args.deny_file), args.private_ok.split(","))
     recorder = Recorder(args.log, args.t0)
     proxy = Proxy(policy, recorder)
-    servers = [await asyncio.start_server(proxy.explicit, "0.0.0.0", args.port)]
-    for port, handler in ((80, proxy.catch_http), (443, proxy.catch_tls)):
+    servers = [await asyncio.start_server(proxy.explicit, args.bind, args.port)]
+    for port, handler in ((args.http_port, proxy.catch_http), (args.tls_port, proxy.catch_tls)):
+        if not port:
+            continue
         try:
-            servers.append(await asyncio.start_server(handler, "0.0.0.0", port))
+            servers.append(await asyncio.start_server(handler, args.bind, port))
         except OSError as exc:  # without the port sysctl; the explicit proxy still works
             print(f"egress proxy: cannot listen on {port}: {exc}", file=sys.stderr)
     if args.answer_ip:
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(
-            lambda: SinkholeDNS(args.answer_ip, args.dns_log, args.t0), local_addr=("0.0.0.0", 53))
+            lambda: SinkholeDNS(args.answer_ip, args.dns_log, args.t0, proxy.last_lookup),
+            local_addr=(args.bind, args.dns_port))
     print("egress proxy ready", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
@@ -346,7 +370,11 @@ def main() -> None:
     ap.add_argument("--dns-log", default="/dev/null")
     ap.add_argument("--deny-file")
     ap.add_argument("--private-ok", default="", help="comma-separated hosts allowed on private addresses")
-    ap.add_argument("--port", type=int, default=3128)
+    ap.add_argument("--bind", default="0.0.0.0")
+    ap.add_argument("--port", type=int, default=3128, help="the explicit HTTP proxy")
+    ap.add_argument("--http-port", type=int, default=80, help="catch-all for plain HTTP (0: none)")
+    ap.add_argument("--tls-port", type=int, default=443, help="catch-all for TLS (0: none)")
+    ap.add_argument("--dns-port", type=int, default=53)
     ap.add_argument("--answer-ip", default="", help="the address the DNS sinkhole answers with, or auto")
     ap.add_argument("--t0", type=float, default=time.time())
     asyncio.run(serve(ap.parse_args()))
