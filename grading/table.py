@@ -12,6 +12,7 @@ too large to read safely is an invalid submission with a reason, never a crash.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +27,22 @@ ANSWERS_SIZE_FACTOR = 16  # a submission may be this many times larger than the 
 def read_csv_like_mlebench(path: str | os.PathLike[str]) -> pd.DataFrame:
     """pandas' CSV reader with exact floats; an empty file is an empty table (as MLE-bench)."""
     try:
-        frame = pd.read_csv(path, float_precision="round_trip")
+        frame = _read_exact(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     return _text_columns_as_object(frame)
+
+
+def _read_exact(path) -> pd.DataFrame:
+    # pandas 3 deprecates the option because its default became exact; pandas 2.2 needs it.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*float_precision.*")
+        try:
+            return pd.read_csv(path, float_precision="round_trip")
+        except TypeError as exc:
+            if "float_precision" not in str(exc):
+                raise
+    return pd.read_csv(path)
 
 
 def _text_columns_as_object(frame: pd.DataFrame) -> pd.DataFrame:
