@@ -97,7 +97,7 @@ def append_review(run: str | Path, record: ReviewRecord) -> Path:
     path = reviews_path(run)
     line = (record.model_dump_json() + "\n").encode("utf-8")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o644)
     except OSError as exc:
         raise ReviewError(f"{path}: cannot open for appending ({exc.strerror})") from exc
     try:
@@ -144,7 +144,7 @@ def review_command(
 
     from auditor.show import AuditFailed, audit_for, terminal_safe
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         report = audit_for(path, rules, notebooks, monitors=None)
         target = find_flag(report, episode, flag)

@@ -9,7 +9,6 @@ around a piece of evidence safely from the (hostile) run, and the exact
 from __future__ import annotations
 
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,14 +202,14 @@ def show_command(
     """Print one episode's flags with their evidence in context; exit status."""
     from auditor.reviews import ReviewError, find_episode
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         report = audit_for(path, rules, notebooks, monitors)
         target = find_episode(report, episode)
     except (AuditFailed, ReviewError) as exc:
         err.print(Text("error: ", style="red") + Text(terminal_safe(str(exc))))
         return EXIT_BAD
-    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    console = Console(highlight=False, soft_wrap=True)
     for renderable in episode_view(report, target, max(context, 0)):
         console.print(renderable)
     return EXIT_OK
