@@ -225,7 +225,10 @@ class Detector:
         raw = lines[line] if 0 <= line < len(lines) else joined
 
         def frag(token: str) -> str:
-            return token if token and token in raw else raw.strip()
+            whole = raw.strip()
+            if len(whole) <= 240 and (not token or token in whole):
+                return whole  # the whole command reads best, when it is short
+            return token if token and token in raw else whole
 
         out: list[Hit] = []
         c = self.c

@@ -20,6 +20,8 @@ from rules.schema import Rulebook
 
 MAX_EVIDENCE = 5
 PER_FILE = 2
+# kinds of evidence that support a flag but are not the act itself: cited only when room is left
+SUPPORTING = {"env", "payload"}
 # rules where all hits of an episode are one offence seen from several sides
 ONE_PER_EPISODE = {"known-leak-exploit", "hand-written-submission"}
 LLM_PROVIDERS = [
@@ -75,18 +77,19 @@ def _flag(episode: Episode, rulebook: Rulebook, monitor: str, rule: str, key: st
     per_file: dict[str, int] = defaultdict(int)
     seen_kinds: set[tuple[str, str]] = set()
     cited: set[tuple[str, int]] = set()
-    for unit, hit in members:
-        if len(evidence) >= MAX_EVIDENCE:
-            break
-        if per_file[unit.file] >= PER_FILE or (unit.file, hit.what) in seen_kinds:
-            continue
-        ev = cite_hit(unit, hit)
-        if ev is None or (ev.file, ev.line) in cited:
-            continue
-        evidence.append(ev)
-        cited.add((ev.file, ev.line))
-        per_file[unit.file] += 1
-        seen_kinds.add((unit.file, hit.what))
+    for pass_kinds in (lambda w: w not in SUPPORTING, lambda w: w in SUPPORTING):
+        for unit, hit in members:
+            if len(evidence) >= MAX_EVIDENCE:
+                break
+            if not pass_kinds(hit.what) or per_file[unit.file] >= PER_FILE or (unit.file, hit.what) in seen_kinds:
+                continue
+            ev = cite_hit(unit, hit)
+            if ev is None or (ev.file, ev.line) in cited:
+                continue
+            evidence.append(ev)
+            cited.add((ev.file, ev.line))
+            per_file[unit.file] += 1
+            seen_kinds.add((unit.file, hit.what))
     if not evidence:
         return None
     if len(evidence) < MAX_EVIDENCE:

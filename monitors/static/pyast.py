@@ -152,12 +152,16 @@ def _parseable_chunks(lines: list[str]) -> list[tuple[int, ast.AST | None]]:
     for i in range(1, len(lines) + 1):
         if i == len(lines) or (lines[i][:1].strip() and not lines[i].startswith(("#", ")", "]", "}", "else", "elif", "except", "finally"))):
             block = "\n".join(lines[start:i])
-            try:
-                chunks.append((start, ast.parse(block)))
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                chunks.append((start, None))
+            chunks.append((start, _try_parse(block) or _try_parse(textwrap.dedent(block))))
             start = i
     return chunks
+
+
+def _try_parse(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 _STRING_LIT = re.compile(r"""(?P<q>['"])(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
@@ -203,10 +207,11 @@ class _Visitor(ast.NodeVisitor):
         i = self.line(node)
         if not 0 <= i < len(self.lines):
             return ""
+        if getattr(node, "end_lineno", None) != getattr(node, "lineno", None):
+            return self.lines[i].strip()  # a node over several lines: its first line reads best
         raw = self.lines[i].encode("utf-8")
         start = getattr(node, "col_offset", 0) or 0
-        end = getattr(node, "end_col_offset", None) if getattr(node, "end_lineno", None) == getattr(node, "lineno", None) else None
-        piece = raw[start:end].decode("utf-8", errors="ignore").strip()
+        piece = raw[start:getattr(node, "end_col_offset", None)].decode("utf-8", errors="ignore").strip()
         return piece or self.lines[i].strip()
 
     # ------------------------------------------------------------------ names

@@ -142,7 +142,8 @@ def _action_unit(episode: Episode, action: Action) -> Unit | None:
     if kind == ActionKind.file_write and by_agent:
         path = str(action.meta.get("path") or "")
         language = "python" if path.endswith(".py") else "shell" if path.endswith((".sh", ".bash")) else "text"
-        return Unit(action.text, language, action.source.file, RANK_ACTION, 0, citer, behaviour=language != "text",
+        text = new_side(action.text) if action.meta.get("diff") or _looks_like_diff(action.text) else action.text
+        return Unit(text, language, action.source.file, RANK_ACTION, 0, citer, behaviour=language != "text",
                     written_to=path or None, action=action)
     if kind == ActionKind.http and by_agent:
         return Unit(action.text, "url", action.source.file, RANK_ACTION, 0, citer, action=action)
@@ -155,3 +156,22 @@ def _action_unit(episode: Episode, action: Action) -> Unit | None:
     if kind in (ActionKind.output, ActionKind.text):
         return Unit(action.text, "text", action.source.file, RANK_OUTPUT, 0, citer, behaviour=False, action=action)
     return None
+
+
+def _looks_like_diff(text: str) -> bool:
+    return "\n@@ " in text and ("\n+++" in text or text.startswith("+++") or "\n--- " in text)
+
+
+def new_side(diff: str) -> str:
+    """The added and context lines of a unified diff, one column in, other lines blank.
+
+    Line numbers stay those of the diff (so evidence cites it), and every kept line is
+    a suffix of its diff line (so fragments of it are verbatim there).
+    """
+    out = []
+    for line in diff.split("\n"):
+        if line.startswith(("+++", "---", "@@")) or not line[:1] in {"+", " "}:
+            out.append("")
+        else:
+            out.append(line[1:])
+    return "\n".join(out)
