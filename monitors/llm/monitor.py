@@ -30,8 +30,9 @@ from monitors.llm.endpoint import COMPLETION_ESTIMATE, CHARS_PER_TOKEN, Budget, 
 from monitors.llm.grounding import ground_quotes, unique_evidence
 from monitors.llm.logview import LogView
 from monitors.llm.pricing import estimated_cost
-from monitors.llm.prompt import build_prompt, clean, fixed_chars
-from monitors.llm.windows import SIGNALS, SentLine, batches, compile_signals, select_lines
+from monitors.llm.prompt import Prompt, build_prompt, clean, fixed_chars
+from monitors.llm.signals import Compiled, compile_signals, leak_signals
+from monitors.llm.windows import SentLine, batches, select_lines
 from rules.schema import Rule, Rulebook
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def asked_rules(rulebook: Rulebook) -> list[Rule]:
 @dataclass
 class _Batch:
     lines: list[SentLine]
+    prompt: Prompt
     answers: Answers | None = None
     error: EndpointError | None = None
 
@@ -132,27 +134,43 @@ class LLMMonitor(Monitor):
             AnswerCache(cache_root if s.llm_cache else None),
             self.usage,
         )
-        self.signals = compile_signals(SIGNALS)
+        self.signals = compile_signals()
+        leaks = ctx.rulebook.settings("known-leak-exploit").get("leaks", [])
+        self.leaks = [leak for leak in leaks if isinstance(leak, dict)] if isinstance(leaks, list) else []
         self.overhead = self._request_overhead(ctx.rulebook)
 
     # ------------------------------------------------------------------ one episode
 
     def check(self, episode: Episode, ctx: AuditContext) -> list[Flag]:
-        if not hasattr(self, "endpoint"):
-            self.prepare(ctx)
-        view = LogView.of_episode(episode)
-        if len(view) == 0 or not view.total_chars:
-            return []
-        prior = ctx.prior_flags.get(episode.episode_id, [])
-        lines = select_lines(view, [ev for f in prior for ev in f.evidence], self.allowance(view), self.signals)
-        done = self._ask(episode, [_Batch(b) for b in batches(lines, self.settings.llm_request_chars)])
-        flags = self._flags(episode, done, prior, ctx.rulebook)
+        done = self._ask(episode, self.plan(episode, ctx))
+        flags = self._flags(episode, done, ctx.prior_flags.get(episode.episode_id, []), ctx.rulebook)
         failed = [b.error for b in done if b.error is not None]
         if failed:
             raise LLMEpisodeError(
                 f"{len(failed)} of {len(done)} requests to the LLM endpoint failed: {failed[0]}", flags
             )
         return flags
+
+    def plan(self, episode: Episode, ctx: AuditContext) -> list[_Batch]:
+        """The requests this episode needs (before the cache and the budget have their say)."""
+        if not hasattr(self, "endpoint"):
+            self.prepare(ctx)
+        prior = ctx.prior_flags.get(episode.episode_id, [])
+        view = LogView.build(episode, self._signals_for(episode.competition_id), [ev for f in prior for ev in f.evidence])
+        if len(view) == 0:
+            return []
+        notes = self._leak_notes(episode.competition_id)
+        return [
+            _Batch(lines, build_prompt(self.rules, lines, episode.competition_id, episode.agent, notes))
+            for lines in batches(select_lines(view, self.allowance(view)), self.settings.llm_request_chars)
+        ]
+
+    def _signals_for(self, competition_id: str) -> Compiled:
+        return self.signals + leak_signals(self.leaks, competition_id)
+
+    def _leak_notes(self, competition_id: str) -> list[str]:
+        """What the rulebook says about this competition's known leaks (trusted text for the prompt)."""
+        return [str(leak["what"]) for leak in self.leaks if leak.get("competition") == competition_id and leak.get("what")]
 
     def allowance(self, view: LogView) -> int:
         """Log characters to send for this episode: a share of the log, within the token budget."""
@@ -169,9 +187,8 @@ class LLMMonitor(Monitor):
         rule_ids = [r.id for r in self.rules]
 
         def one(batch: _Batch) -> _Batch:
-            prompt = build_prompt(self.rules, batch.lines, episode.competition_id, episode.agent)
             try:
-                batch.answers = self.endpoint.ask(prompt, rule_ids, budget)
+                batch.answers = self.endpoint.ask(batch.prompt, rule_ids, budget)
             except EndpointError as exc:
                 batch.error = exc
             return batch

@@ -84,9 +84,12 @@ def clean(text: str, limit: int = 200) -> str:
     return _UNPRINTABLE.sub("?", text)[:limit]
 
 
-def build_prompt(rules: list[Rule], lines: list[SentLine], competition_id: str, agent: str | None) -> Prompt:
+def build_prompt(rules: list[Rule], lines: list[SentLine], competition_id: str, agent: str | None,
+                 leak_notes: list[str] = ()) -> Prompt:
     questions = "\n".join(f"- {r.id}: {r.question}" for r in rules)
     system = f"{SYSTEM_PROMPT}\n\n{RULES_HEADER}\n{questions}"
+    if leak_notes:
+        system += "\n\nKnown leaks of this competition:\n" + "\n".join(f"- {note}" for note in leak_notes)
     header = f"Competition: {clean(competition_id)}\nAgent: {clean(agent or 'unknown')}\n"
     return Prompt(system=system, header=header, log=render_lines(lines))
 
