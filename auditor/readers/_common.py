@@ -36,8 +36,19 @@ def scalar(value: object) -> str | int | float | bool | None:
     return text if len(text) <= 500 else text[:500] + "…"
 
 
+_SCALARS = (bool, int, float, str)
+
+
 def clean_meta(meta: dict[str, object] | None) -> Meta:
-    return {k: scalar(v) for k, v in (meta or {}).items() if v is not None and v != ""}
+    if not meta:
+        return {}
+    out: Meta = {}
+    for k, v in meta.items():
+        if v is None or v == "":
+            continue
+        # plain scalars pass as they are (the common case, kept cheap); JStr and others become short text
+        out[k] = v if type(v) in _SCALARS and not (type(v) is str and len(v) > 500) else scalar(v)
+    return out
 
 
 def json_action(

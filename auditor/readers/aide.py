@@ -48,7 +48,8 @@ AIDE_LOG_MARKERS = re.compile(
 QUERY_START = "---Querying model---"
 QUERY_END = "---Query complete---"
 SECTION = re.compile(r"^(system|user|response|function spec|assistant|messages?|prompt)\s*: ?(.*)$", re.S)
-MAX_TERM_GROUP = 1 << 20  # characters of terminal output joined into one action
+MAX_TERM_GROUP = 1 << 20
+TEXT_BLOCK_LINES = 200  # log records gathered into one text action  # characters of terminal output joined into one action
 
 
 @register_reader
@@ -131,6 +132,10 @@ class AideLogReader(Reader):
                 block.add(text, had_ansi)
                 continue
             message = record.group(3)
+            marker = message.strip() in (QUERY_START, QUERY_END)
+            if not in_query and not marker and block is not None and len(block.lines) < TEXT_BLOCK_LINES:
+                block.add(text, had_ansi)  # the scaffold's own records: one text action per run of them
+                continue
             yield from flush()
             block = None
             if message.strip() == QUERY_START:

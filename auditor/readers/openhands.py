@@ -258,6 +258,7 @@ STEP_LINE = re.compile(r"^\[Agent Controller[^\]]*\].*?\bGLOBAL STEP (\d+)")
 SEPARATOR = re.compile(r"^={5,}\s*$")
 EXIT_CODE = re.compile(r"exit code=(-?\d+)")
 FENCE = "```"
+OUTSIDE_MAX_LINES = 200
 
 
 @dataclass
@@ -302,12 +303,15 @@ class AgentLogParser:
         self.f = f
         self.step: int | None = None
         self.started = False  # OpenHands itself has logged something (before: start.sh's trace)
+        self.loose: Block | None = None  # console lines outside blocks, not yet emitted
 
     def actions(self) -> Iterator[Action]:
         current: LogBlock | None = None
         for n, text, had_ansi, continuation in numbered_lines(self.f):
             header = None if continuation else BLOCK_HEADER.match(text)
             record = None if continuation or header else LOG_RECORD.match(text)
+            if header:
+                yield from self._flush_outside()
             if header or record:
                 if current:
                     yield from self._finish(current)
@@ -321,22 +325,31 @@ class AgentLogParser:
             if current is not None:
                 current.feed(n, text, had_ansi, continuation)
                 continue
-            yield from self._outside(n, text, had_ansi, record is not None)
+            yield from self._outside(n, text, had_ansi, record is not None, continuation)
+        yield from self._flush_outside()
         if current:
             yield from self._finish(current)
 
-    def _outside(self, n: int, text: str, had_ansi: bool, is_record: bool) -> Iterator[Action]:
-        self.started = self.started or is_record
+    def _outside(self, n: int, text: str, had_ansi: bool, is_record: bool, continuation: bool) -> Iterator[Action]:
+        """Console lines between blocks, gathered into one text action per run of lines."""
         m = STEP_LINE.match(text)
         if m:
             self.step = int(m.group(1))
-        if not text.strip() or SEPARATOR.match(text):
-            return
-        block = Block(first=n)
-        block.add(text, had_ansi)
-        action = block_action(self.f, ActionKind.text, block, actor=Actor.scaffold if self.started else Actor.harness, step=self.step)
-        if action:
-            yield action
+        started = self.started or is_record
+        if self.loose and (continuation or started != self.started or len(self.loose.lines) >= OUTSIDE_MAX_LINES):
+            yield from self._flush_outside()
+        self.started = started
+        if self.loose is None:
+            self.loose = Block(first=n)
+        self.loose.add(text, had_ansi)
+
+    def _flush_outside(self) -> Iterator[Action]:
+        if self.loose is not None:
+            actor = Actor.scaffold if self.started else Actor.harness
+            action = block_action(self.f, ActionKind.text, self.loose, actor=actor, step=self.step)
+            self.loose = None
+            if action:
+                yield action
 
     def _finish(self, block: LogBlock) -> Iterator[Action]:
         self._cut_step_trailer(block)
