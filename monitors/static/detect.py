@@ -120,6 +120,8 @@ class Detector:
     def _py_calls(self, f: pyast.PyFacts) -> list[Hit]:
         out: list[Hit] = []
         d = self.c.data
+        # names a walk over the whole file system is looking for ("answer" in f, f.endswith("solution.csv"))
+        answer_words = {sf.value for sf in f.strings if sf.role == "use" and len(sf.value) < 40 and self.c.search_pattern(sf.value)}
         for call in f.calls:
             name = call.value.replace("()", "")
             short = name.rsplit(".", 1)[-1]
@@ -139,7 +141,7 @@ class Detector:
             # grader modules and files
             if _module_match(name, self.c.private.python_modules):
                 out.append(Hit("private-data-access", "mlebench", call.line, call.fragment, f"calls MLE-bench's grading code {name}", 0.9, "call"))
-            out += self._py_file_ops(call, name, short)
+            out += self._py_file_ops(call, name, short, answer_words)
         for ref in f.imports:
             if _module_match(ref.value, self.c.private.python_modules):
                 out.append(Hit("private-data-access", "mlebench", ref.line, ref.fragment, f"imports MLE-bench's grading code {ref.value}", 0.85, "import"))
@@ -162,7 +164,7 @@ class Detector:
         key = f"{short}({first or ''})"
         return [Hit("external-data", key, call.line, call.fragment, f"downloads a dataset: {short}({first or ''})", 0.85, "download")]
 
-    def _py_file_ops(self, call: pyast.CallFact, name: str, short: str) -> list[Hit]:
+    def _py_file_ops(self, call: pyast.CallFact, name: str, short: str, answer_words: set[str]) -> list[Hit]:
         out: list[Hit] = []
         targets: list[tuple[str, str]] = []
         args = call.args
@@ -179,6 +181,9 @@ class Detector:
             targets.append((args[0], "list"))
             if self.c.search_pattern(args[0]) and any(ch in args[0] for ch in "*?["):
                 out.append(Hit("private-data-access", f"search {args[0]}", call.line, call.fragment, f"searches the file system for answer files: {args[0]}", 0.85, "search"))
+            elif args[0].rstrip("/") in {r.rstrip("/") for r in self.c.private.search_roots} and answer_words:
+                out.append(Hit("private-data-access", f"search {args[0]}", call.line, call.fragment,
+                               f"walks {args[0]} looking for {', '.join(sorted(answer_words))[:60]}", 0.85, "search"))
         for path, op in targets:
             if op == "write":
                 out += _hits(self.c.path(path, "write"), call.line, call.fragment, "write")
