@@ -65,7 +65,7 @@ def collect(episode: Path, work: WorkArea, t0: float, stdout: str, stderr: str, 
     events = ev.merge(
         ev.shell_events(ev.read_capped(trace / "shell.trace"), t0),
         ev.python_events(ev.read_capped(trace / "python.jsonl"), t0),
-        out_events, err_events,
+        ev.capped(out_events), ev.capped(err_events),
         ev.file_write_events({"/home/submission": work.path("submission"), "/home/code": work.path("code")}, t0),
         ev.egress_events(egress), dns,
     )

@@ -20,6 +20,7 @@ from runner.models import EgressRecord, Event
 
 TRACE_LINE = re.compile(r"^\++mlea (\d+(?:[.,]\d+)?) (.*)$")
 MAX_TEXT = 200_000
+MAX_EVENTS = 20_000  # of one kind; a busy loop under xtrace writes millions of lines
 MAX_RAW = 64 * 1024 * 1024  # read at most this much of any raw record
 
 
@@ -35,18 +36,40 @@ def clip(text: str) -> str:
 
 
 def shell_events(trace: str, t0: float) -> list[Event]:
-    """Commands from the xtrace; lines without the marker continue the previous command (heredocs, -c code)."""
-    events: list[Event] = []
+    """Commands from the xtrace; lines without the marker continue the previous command (heredocs, -c code).
+
+    A command repeated back to back (a loop's body) is one event with `repeat`: its count.
+    Parsed into plain lists first: a busy loop leaves millions of lines.
+    """
+    commands: list[list] = []  # [t, text, repeat]
     for line in trace.splitlines():
         m = TRACE_LINE.match(line)
         if m:
-            stamp = float(m.group(1).replace(",", "."))
-            events.append(Event(t=round(stamp - t0, 3), kind="shell", text=m.group(2)))
-        elif events:
-            events[-1].text += "\n" + line
-    for ev in events:
-        ev.text = clip(ev.text)
+            text = m.group(2)
+            if commands and commands[-1][1] == text:
+                commands[-1][2] += 1
+            else:
+                commands.append([float(m.group(1).replace(",", ".")) - t0, text, 1])
+        elif commands:
+            commands[-1][1] += "\n" + line
+    events = []
+    for t, text, repeat in commands[:MAX_EVENTS + 1]:
+        extra = {"repeat": repeat} if repeat > 1 else {}
+        events.append(Event(t=round(t, 3), kind="shell", text=clip(text), **extra))
+    if len(commands) > MAX_EVENTS:
+        events[-1] = Event(t=events[-1].t, kind="shell",
+                           text=f"[{len(commands) - MAX_EVENTS} more shell events not recorded]")
     return events
+
+
+def capped(events: list[Event]) -> list[Event]:
+    """At most MAX_EVENTS, the last one saying how many more there were."""
+    if len(events) <= MAX_EVENTS:
+        return events
+    kept = events[:MAX_EVENTS]
+    kept.append(Event(t=events[-1].t, kind=events[-1].kind,
+                      text=f"[{len(events) - MAX_EVENTS} more {events[-1].kind} events not recorded]"))
+    return kept
 
 
 def python_events(lines: str, t0: float) -> list[Event]:
@@ -61,7 +84,7 @@ def python_events(lines: str, t0: float) -> list[Event]:
             continue
         text = code if code else " ".join(argv)
         events.append(Event(t=round(t, 3), kind="python", text=clip(text), argv=argv[:50]))
-    return events
+    return capped(events)
 
 
 def parse_docker_timestamp(stamp: str) -> float | None:
@@ -84,7 +107,7 @@ def output_events(log: str, kind: str, t0: float) -> list[Event]:
         if when is None:
             when, text = t0, line
         events.append(Event(t=round(max(0.0, when - t0), 3), kind=kind, text=clip(text)))
-    return events
+    return events  # all of it for run.log; events.jsonl caps it
 
 
 def file_write_events(areas: dict[str, Path], t0: float, max_bytes: int = MAX_TEXT) -> list[Event]:

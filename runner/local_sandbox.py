@@ -12,14 +12,17 @@ Weaker than Docker: no cgroup, so memory is bounded per process, not in total.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from runner import artifacts
 from runner.models import EpisodeSpec, SandboxRecord
@@ -50,19 +53,53 @@ def system_binds(root: Path) -> list[str]:
     return args
 
 
-def bwrap_command(spec: EpisodeSpec, work: WorkArea, ctl: Path, env: dict[str, str]) -> list[str]:
+@contextlib.contextmanager
+def reachable(sources: dict[str, Path], staging: Path) -> Iterator[dict[str, Path]]:
+    """The same folders at paths the sandbox's unprivileged host uid can walk to.
+
+    As root we drop to `nobody`, which may not traverse the folders above the data
+    or the agent (a 0700 home, pytest's temp folders): bind-mount each into a
+    world-traversable staging folder first. Otherwise the paths are used as given.
+    """
+    if os.geteuid() != 0:
+        yield sources
+        return
+    staging.mkdir(mode=0o755, exist_ok=True)
+    mounted: list[Path] = []
+    try:
+        out = {}
+        for i, (dest, src) in enumerate(sources.items()):
+            target = staging / str(i)
+            target.mkdir(mode=0o755)
+            subprocess.run(["mount", "--bind", str(src), str(target)], check=True, capture_output=True)
+            mounted.append(target)
+            out[dest] = target
+        yield out
+    finally:
+        for target in reversed(mounted):
+            subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+def bind_sources(spec: EpisodeSpec, work: WorkArea, ctl: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(read-only, writable) bind sources by their destination in the sandbox."""
+    read_only = {"/home/data": spec.public_dir.resolve(), "/home/agent": spec.agent_dir.resolve(), "/run/mlea": ctl}
+    writable = {f"/home/{name}": work.path(name) for name in ("submission", "logs", "code")}
+    writable["/run/mlea-trace"] = work.path("trace")
+    return read_only, writable
+
+
+def bwrap_command(spec: EpisodeSpec, read_only: dict[str, Path], writable: dict[str, Path],
+                  env: dict[str, str]) -> list[str]:
     lim = spec.limits
     root = Path(spec.image) if spec.image else Path("/")
     cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
            "--uid", "1000", "--gid", "1000", "--hostname", "agent"]
     cmd += system_binds(root)
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(lim.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-            "--ro-bind", str(spec.public_dir.resolve()), "/home/data",
-            "--ro-bind", str(spec.agent_dir.resolve()), "/home/agent",
-            "--ro-bind", str(ctl), "/run/mlea",
-            "--bind", str(work.path("trace")), "/run/mlea-trace"]
-    for name in ("submission", "logs", "code"):
-        cmd += ["--bind", str(work.path(name)), f"/home/{name}"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(lim.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    for dest, src in read_only.items():
+        cmd += ["--ro-bind", str(src), dest]
+    for dest, src in writable.items():
+        cmd += ["--bind", str(src), dest]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     cmd += ["--remount-ro", "/", "--chdir", "/home", "bash", "/run/mlea/entry.sh"]
@@ -102,27 +139,42 @@ def run_episode_local(spec: EpisodeSpec, episode: Path) -> SandboxRecord:
            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     with WorkArea(spec.limits.disk_mb, owner=host_identity()) as work, artifacts.control_dir() as ctl:
         work.base.chmod(0o755)  # the unprivileged host uid must reach the binds' sources
-        cmd = limited(bwrap_command(spec, work, ctl, env), spec)
-        t0 = time.time()
-        out: list[str] = []
-        err: list[str] = []
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-        readers = [threading.Thread(target=stamp_lines, args=(proc.stdout, out), daemon=True),
-                   threading.Thread(target=stamp_lines, args=(proc.stderr, err), daemon=True)]
-        for r in readers:
-            r.start()
-        timed_out = wait_or_kill(proc, spec.limits.time_limit_s)
-        duration = time.time() - t0
-        for r in readers:
-            r.join(timeout=10)
-        record = SandboxRecord(
-            sandbox="local", image=spec.image or "host /usr", agent_cmd=spec.agent_cmd, network="none",
-            limits=spec.limits, isolation=isolation_summary(spec, work), started_at=started_at,
-            duration_s=round(duration, 3), exit_code=None if timed_out else proc.returncode, timed_out=timed_out,
-        )
-        artifacts.collect(episode, work, t0, "\n".join(out), "\n".join(err), None, record)
-    return record
+        read_only, writable = bind_sources(spec, work, ctl)
+        with reachable(read_only, work.base / "binds") as read_only:
+            done = run_bwrap(spec, bwrap_command(spec, read_only, writable, env), work, started_at)
+        artifacts.collect(episode, work, done.t0, "\n".join(done.out), "\n".join(done.err), None, done.record)
+    return done.record
+
+
+@dataclass
+class Finished:
+    record: SandboxRecord
+    t0: float
+    out: list[str]
+    err: list[str]
+
+
+def run_bwrap(spec: EpisodeSpec, cmd: list[str], work: WorkArea, started_at: str) -> Finished:
+    cmd = limited(cmd, spec)
+    t0 = time.time()
+    out: list[str] = []
+    err: list[str] = []
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    readers = [threading.Thread(target=stamp_lines, args=(proc.stdout, out), daemon=True),
+               threading.Thread(target=stamp_lines, args=(proc.stderr, err), daemon=True)]
+    for r in readers:
+        r.start()
+    timed_out = wait_or_kill(proc, spec.limits.time_limit_s)
+    duration = time.time() - t0
+    for r in readers:
+        r.join(timeout=10)
+    record = SandboxRecord(
+        sandbox="local", image=spec.image or "host /usr", agent_cmd=spec.agent_cmd, network="none",
+        limits=spec.limits, isolation=isolation_summary(spec, work), started_at=started_at,
+        duration_s=round(duration, 3), exit_code=None if timed_out else proc.returncode, timed_out=timed_out,
+    )
+    return Finished(record, t0, out, err)
 
 
 def wait_or_kill(proc: subprocess.Popen, time_limit: float) -> bool:

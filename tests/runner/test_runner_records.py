@@ -23,6 +23,15 @@ def test_shell_trace_lines_become_commands_with_their_continuations():
     assert events[1].text.endswith("garbage the agent wrote")
 
 
+def test_a_busy_loop_is_one_event_with_its_count_and_events_are_capped():
+    trace = "".join(f"+mlea {T0 + i / 1000:.6f} :\n" for i in range(ev.MAX_EVENTS * 3))
+    (loop,) = ev.shell_events(trace, T0)
+    assert loop.text == ":" and loop.repeat == ev.MAX_EVENTS * 3
+    varied = "".join(f"+mlea {T0 + i / 1000:.6f} echo {i}\n" for i in range(ev.MAX_EVENTS + 5))
+    events = ev.shell_events(varied, T0)
+    assert len(events) == ev.MAX_EVENTS + 1 and events[-1].text == "[5 more shell events not recorded]"
+
+
 def test_python_hook_records_code_and_skips_broken_lines():
     lines = (json.dumps({"t": T0 + 3, "argv": ["python3", "train.py"], "code": "import sklearn\n"}) + "\n"
              "{not json\n" + json.dumps({"t": T0 + 4, "argv": ["python3", "-m", "pip"], "code": ""}) + "\n")
