@@ -64,11 +64,9 @@
     var params = new URLSearchParams();
     KEYS.forEach(function (k) { var v = select(k).value; if (v) { params.set(k, v); } });
     var hash = params.toString();
-    if (("#" + hash) !== window.location.hash && !(hash === "" && window.location.hash === "")) {
-      window.location.hash = hash;  // the hashchange listener applies it
-    } else {
-      apply(current());
-    }
+    // replaceState fires no hashchange: apply now, so the view and the URL agree at once
+    history.replaceState(null, "", hash ? "#" + hash : window.location.pathname + window.location.search);
+    apply(current());
   }
 
   KEYS.forEach(function (k) { select(k).addEventListener("change", fromSelects); });
