@@ -126,6 +126,10 @@ class AideLogReader(Reader):
         for n, text, had_ansi, continuation in numbered_lines(f):
             record = None if continuation else LOG_RECORD.match(text)
             if record is None:
+                if not in_query and not text.strip():  # scaffold text actions hold no blank lines
+                    yield from flush()
+                    block = None
+                    continue
                 if block is None or continuation:
                     yield from flush()
                     block = Block(first=n)

@@ -339,6 +339,9 @@ class AgentLogParser:
         if self.loose and (continuation or started != self.started or len(self.loose.lines) >= OUTSIDE_MAX_LINES):
             yield from self._flush_outside()
         self.started = started
+        if not text.strip():  # a blank line ends a run (text actions hold no blank lines)
+            yield from self._flush_outside()
+            return
         if self.loose is None:
             self.loose = Block(first=n)
         self.loose.add(text, had_ansi)
