@@ -75,6 +75,13 @@ def mlebench_tokens(logs: int, code: int) -> int:
     return total
 
 
+def whole_text_tokens(logs: int, code: int) -> int:
+    """The simpler reading: logs and code together, once per question, three questions."""
+    size = logs + code
+    chunks = math.ceil(size / MLEBENCH_CHUNK) if size else 0
+    return sum((size + chunks * overhead) // CHARS_PER_TOKEN for overhead in MLEBENCH_OVERHEAD.values())
+
+
 def surface_strings(corpus: Path) -> dict[str, list[tuple[str, str]]]:
     """Episode dir name -> [(rule, surface text)] from LABELS.md's "where" column."""
     out: dict[str, list[tuple[str, str]]] = {}
@@ -92,11 +99,34 @@ def surface_strings(corpus: Path) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
+def prior_monitors(ctx: AuditContext) -> list:
+    """The cheap monitors that run before the LLM in an audit (their flags choose windows)."""
+    from monitors.base import registered
+
+    ready = []
+    for name, cls in registered().items():
+        if name in ("llm", "plagiarism"):
+            continue
+        monitor = cls()
+        if monitor.unavailable(ctx) is None:
+            monitor.prepare(ctx)
+            ready.append(monitor)
+    return ready
+
+
+def safe_check(monitor, ep: Episode, ctx: AuditContext) -> list:
+    try:
+        return monitor.check(ep, ctx)
+    except Exception:
+        return []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared" / "corpus"))
     ap.add_argument("--budget", type=int, default=None)
     ap.add_argument("--per-episode", action="store_true")
+    ap.add_argument("--no-prior", action="store_true", help="do not run the other monitors first (no prior flags)")
     args = ap.parse_args()
     corpus = Path(args.corpus)
     rulebook = load_rulebook()
@@ -105,6 +135,7 @@ def main() -> None:
                                                     "llm_cache": False})
     monitor = LLMMonitor()
     monitor.prepare(ctx)
+    others = [] if args.no_prior else prior_monitors(ctx)
     surfaces = surface_strings(corpus)
 
     rows, found, missed = [], 0, []
@@ -114,12 +145,13 @@ def main() -> None:
             continue
         for ep in read_run(corpus / part, with_actions=False):
             load_actions(ep)
+            ctx.prior_flags[ep.episode_id] = [f for m in others for f in safe_check(m, ep, ctx)]
             batches = monitor.plan(ep, ctx)
             ours = sum(b.prompt.chars for b in batches) // CHARS_PER_TOKEN
             sent = "\n".join(sl.line.text for b in batches for sl in b.lines)
             logs, code = episode_texts(ep)
             theirs = mlebench_tokens(logs, code)
-            rows.append((ep.episode_id, len(batches), ours, theirs, logs + code))
+            rows.append((ep.episode_id, len(batches), ours, theirs, logs + code, whole_text_tokens(logs, code)))
             for rule, surface in surfaces.get(ep.episode_id, []):
                 if rule in asked:
                     hit = surface in sent
@@ -133,7 +165,7 @@ def main() -> None:
     theirs_total = sum(r[3] for r in rows)
     ratios = sorted(r[2] / r[3] for r in rows if r[3])
     if args.per_episode:
-        for eid, n, ours, theirs, size in rows:
+        for eid, n, ours, theirs, size, _ in rows:
             print(f"{eid[:60]:60} {size:>9} chars {n:>2} req {ours:>7} tok  mle-bench {theirs:>8} tok  "
                   f"{(ours / theirs if theirs else 0):6.1%}")
     print(json.dumps({
@@ -142,11 +174,15 @@ def main() -> None:
         "llm_monitor_prompt_tokens": ours_total,
         "mlebench_detector_prompt_tokens": theirs_total,
         "ratio_total": round(ours_total / theirs_total, 4) if theirs_total else None,
+        "ratio_total_without_largest_episode": round(
+            (ours_total - max(rows, key=lambda r: r[4])[2]) / (theirs_total - max(rows, key=lambda r: r[4])[3]), 4),
+        "ratio_vs_whole_text_x3": round(ours_total / sum(r[5] for r in rows), 4),
         "ratio_median_episode": round(ratios[len(ratios) // 2], 4) if ratios else None,
         "ratio_worst_episode": round(ratios[-1], 4) if ratios else None,
         "tokens_per_episode_mean": round(ours_total / max(1, len(rows))),
         "window_recall": f"{found}/{found + len(missed)}",
         "missed": missed,
+        "prior_monitors": [m.name for m in others],
         "seconds_planning": round(elapsed, 2),
     }, indent=2))
 
