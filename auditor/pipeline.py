@@ -188,6 +188,8 @@ def monitor_episode(episode: Episode, monitors: list[Monitor], ctx: AuditContext
         except Exception as exc:  # one monitor failing on one episode loses nothing else
             episode.errors.append(f"monitor {monitor.name}: {exc}" if str(exc) else f"monitor {monitor.name}: {type(exc).__name__}")
             log.debug("monitor %s failed on %s", monitor.name, episode.episode_id, exc_info=True)
+            # a monitor may still hand over what it found before failing (the LLM's answered requests)
+            flags.extend(checked_flags(episode, list(getattr(exc, "flags", None) or []), ctx.rulebook))
             continue
         flags.extend(checked_flags(episode, raised, ctx.rulebook))
     ctx.prior_flags[episode.episode_id] = list(flags)

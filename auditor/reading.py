@@ -243,7 +243,7 @@ def read_episode(
         episode.errors.append("no submission/submission.csv")
     _sniff_logs(episode, fs)
     if episode.agent is None:  # a group without an agent name: name the agent by its log format
-        episode.agent = next((f for f in episode.formats if f not in GENERIC_FORMATS), None)
+        episode.agent = next((f.removesuffix("-log") for f in episode.formats if f not in GENERIC_FORMATS), None)
     if with_actions:
         load_actions(episode)
     return episode
@@ -263,7 +263,11 @@ def _read_static_file(episode: Episode, fs: RunFS, path: Path, rel: str) -> None
 
 
 def _log_files(episode: Episode) -> list[str]:
-    return [rel for rel in episode.files if Path(rel).parts[0] not in ("submission", "code")]
+    """Files read as logs: not the submission, and not code (read as code files)."""
+    return [
+        rel for rel in episode.files
+        if Path(rel).parts[0] not in ("submission", "code") and Path(rel).name != "best_solution.py"
+    ]
 
 
 def _sniff_logs(episode: Episode, fs: RunFS) -> None:

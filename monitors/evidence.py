@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from auditor.models import Action, Episode, Evidence, Match, SourceEncoding
+from auditor.readers.archive import read_member_text, split_member_ref
 from auditor.safefs import RunFS, UnsafePath
 
 MAX_EXCERPT = 300
@@ -103,6 +104,8 @@ def raw_line(episode: Episode, file: str, line: int) -> str | None:
     lines = _file_lines(episode.root, run_root, file)
     if lines is not None:
         return lines[line - 1] if 1 <= line <= len(lines) else None
+    if split_member_ref(file):
+        return None
     try:  # too large to cache: stream to the line
         return RunFS(Path(run_root)).read_line(Path(episode.root) / file, line)
     except (UnsafePath, OSError):
@@ -111,9 +114,9 @@ def raw_line(episode: Episode, file: str, line: int) -> str | None:
 
 def _run_root(episode: Episode) -> str:
     """The audited PATH: files outside it are never read, whatever `file` says."""
-    root = Path(episode.root)
-    depth = 0 if episode.path in ("", ".") else len(Path(episode.path).parts)
-    return str(root.parents[depth - 1]) if depth else str(root)
+    from auditor.reading import run_root_of
+
+    return str(run_root_of(episode))
 
 
 def clear_cache() -> None:
@@ -122,6 +125,9 @@ def clear_cache() -> None:
 
 @lru_cache(maxsize=64)
 def _file_lines(episode_root: str, run_root: str, file: str) -> tuple[str, ...] | None:
+    if split_member_ref(file):  # `<log>.eval!/<member>`: lines of the member inside the archive
+        text = read_member_text(episode_root, file)
+        return None if text is None else tuple(ln.rstrip("\r") for ln in text.split("\n"))
     fs = RunFS(Path(run_root))
     target = Path(episode_root) / file
     try:
