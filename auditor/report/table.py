@@ -18,12 +18,17 @@ from auditor.models import AuditReport, MedalTableTotal
 from auditor.show import SEVERITY_STYLE, VERDICT_STYLE, terminal_safe
 
 
+OTHER_COLUMNS_WIDTH = 110  # what the episodes table needs beside the episode ids
+
+
 def _t(value: object, style: str = "") -> Text:
     return Text(terminal_safe(str(value)), style=style)
 
 
 
 def render_table(report: AuditReport, width: int = 140) -> str:
+    longest_id = max((len(e.episode_id) for e in report.episodes), default=0)
+    width = max(width, longest_id + OTHER_COLUMNS_WIDTH)
     console = Console(file=io.StringIO(), record=True, width=width, force_terminal=False, color_system=None)
     console.print(_medal_totals(report))
     console.print(_tiers(report.medal_table.totals))
@@ -79,7 +84,7 @@ def _tiers(totals: list[MedalTableTotal]) -> Table:
 def _episodes(report: AuditReport) -> Table:
     t = Table(title="Episodes")
     for col in ("agent", "episode", "seed", "score", "medal", "audited", "verdict", "flags", "errors"):
-        t.add_column(col, overflow="fold")  # whole episode ids: `audit show` needs them
+        t.add_column(col, no_wrap=col == "episode")  # whole ids on one line: `audit show` needs them
     for e in sorted(report.episodes, key=lambda e: (str(e.agent), e.competition_id, e.seed)):
         score = "-" if e.grade is None or e.grade.score is None else f"{e.grade.score:g}"
         rules = ", ".join(sorted({f.rule for f in e.flags})) or "-"
