@@ -62,7 +62,7 @@ def normal_host(entry: str) -> str | None:
 def run_agent(competition: str, data_dir: Path, agent_dir: Path, *, agent_cmd: str, image: str | None,
               seeds: int, limits: Limits, network: NetworkPolicy, sandbox: SandboxKind, runs_dir: Path,
               denied_hosts: list[str] | None = None, private_ok_hosts: list[str] | None = None,
-              log: Callable[[str], None] | None = None) -> RunResult:
+              env: dict[str, str] | None = None, log: Callable[[str], None] | None = None) -> RunResult:
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     if seeds < 1:
         raise RunError("--seeds must be at least 1")
@@ -73,7 +73,7 @@ def run_agent(competition: str, data_dir: Path, agent_dir: Path, *, agent_cmd: s
     spec = EpisodeSpec(competition_id=competition, public_dir=public, private_dir=private, agent_dir=agent_dir,
                        agent_cmd=agent_cmd, image=image, network=network, limits=limits,
                        denied_hosts=denied_hosts if denied_hosts is not None else denied_hosts_from_rulebook(),
-                       private_ok_hosts=private_ok_hosts or [])
+                       private_ok_hosts=private_ok_hosts or [], env=env or {})
     run_one = episode_runner(spec, sandbox, log)
     group = RunGroup(Path(runs_dir), agent_dir.resolve().name)
     result = RunResult(group.path)

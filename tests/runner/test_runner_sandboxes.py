@@ -40,6 +40,7 @@ facts = {
 json.dump(facts, open("/home/logs/probe.json", "w"))
 PY
 echo probe done
+echo probe-stderr >&2
 """
 
 BOMBS = {
@@ -94,8 +95,12 @@ def test_isolation_as_seen_from_inside(sandbox, toy_data, agents, tmp_path):
     assert record["exit_code"] == 0 and record["timed_out"] is False
     assert record["isolation"]["private_answers_mounted"] is False
     assert "[Container] probe done" in (episode / "run.log").read_text()
-    shell = [e["text"] for e in read_jsonl(episode / "events.jsonl") if e["kind"] == "shell"]
+    events = read_jsonl(episode / "events.jsonl")
+    shell = [e["text"] for e in events if e["kind"] == "shell"]
     assert any(t.startswith("python3 -") for t in shell) and "echo probe done" in shell
+    assert {"kind": "stderr", "text": "probe-stderr"}.items() <= next(
+        e for e in events if e["kind"] == "stderr").items()
+    assert "[Container] probe-stderr" in (episode / "run.log").read_text()
 
 
 @pytest.mark.parametrize("bomb", sorted(BOMBS))
