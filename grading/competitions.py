@@ -22,7 +22,8 @@ from grading.families import (
     one_hot_log_loss,
     require_probability_rows,
 )
-from grading.table import column_values, require_columns, require_rows, require_same_ids, sorted_by
+from grading.align import paired_rows
+from grading.table import column_values, require_columns, require_rows, sorted_by
 
 Grader = Callable[[pd.DataFrame, pd.DataFrame], float]
 
@@ -43,9 +44,8 @@ def denoising(sub: pd.DataFrame, answers: pd.DataFrame) -> np.float64:
     require_columns(sub, "id", "value")
     metrics.as_float_array(np.where(pd.isna(sub["value"]), 0.0, column_values(sub, "value")), "column 'value'")
     require_rows(sub, answers)
-    sub, answers = sorted_by(sub, "id"), sorted_by(answers, "id")
-    require_same_ids(column_values(sub, "id"), column_values(answers, "id"), "id")
-    return metrics.rmse(column_values(sub, "value"), column_values(answers, "value"))
+    sub_rows, answer_rows = paired_rows(sub, answers, "id")
+    return metrics.rmse(column_values(sub, "value")[sub_rows], column_values(answers, "value")[answer_rows])
 
 
 def dog_breed(sub: pd.DataFrame, answers: pd.DataFrame) -> float:
@@ -131,9 +131,11 @@ def plant(sub: pd.DataFrame, answers: pd.DataFrame) -> np.float64:
     require_rows(sub, answers)
     if set(sub.columns) != set(PLANT_COLUMNS):
         raise InvalidSubmission(f"submission's columns must be exactly {PLANT_COLUMNS}")
-    sub, answers = sorted_by(sub, "image_id"), sorted_by(answers, "image_id")
-    require_same_ids(column_values(sub, "image_id"), column_values(answers, "image_id"), "image_id")
-    scores = [metrics.roc_auc(column_values(answers, c), column_values(sub, c)) for c in PLANT_COLUMNS[1:]]
+    sub_rows, answer_rows = paired_rows(sub, answers, "image_id", ordered=False)
+    scores = [
+        metrics.roc_auc(column_values(answers, c)[answer_rows], column_values(sub, c)[sub_rows])
+        for c in PLANT_COLUMNS[1:]
+    ]
     return np.mean(scores)
 
 

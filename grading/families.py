@@ -11,7 +11,8 @@ import pandas as pd
 
 from grading import metrics
 from grading.errors import InvalidSubmission
-from grading.table import column_values, require_columns, require_rows, require_same_ids, sorted_by
+from grading.align import paired_rows
+from grading.table import column_values, require_columns, require_rows
 
 
 def probability_column(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -33,9 +34,8 @@ def auc_inputs(sub: pd.DataFrame, answers: pd.DataFrame, id_col: str, target: st
     require_columns(sub, id_col, target)
     require_rows(sub, answers)
     probability_column(sub, target)
-    sub, answers = sorted_by(sub, id_col), sorted_by(answers, id_col)
-    require_same_ids(column_values(sub, id_col), column_values(answers, id_col), id_col)
-    return column_values(answers, target), column_values(sub, target)
+    sub_rows, answer_rows = paired_rows(sub, answers, id_col, ordered=False)  # ROC AUC ignores row order
+    return column_values(answers, target)[answer_rows], column_values(sub, target)[sub_rows]
 
 
 def auc(id_col: str, target: str):
@@ -53,9 +53,8 @@ def accuracy_inputs(
     """MLE-bench's accuracy preparation: row count first, then columns, then ids after sorting."""
     require_rows(sub, answers)
     require_columns(sub, target, id_col)
-    sub, answers = sorted_by(sub, id_col), sorted_by(answers, id_col)
-    require_same_ids(column_values(sub, id_col), column_values(answers, id_col), id_col)
-    return column_values(answers, target), column_values(sub, target)
+    sub_rows, answer_rows = paired_rows(sub, answers, id_col, ordered=False)  # a count of matches
+    return column_values(answers, target)[answer_rows], column_values(sub, target)[sub_rows]
 
 
 def accuracy(id_col: str, target: str):
@@ -102,9 +101,6 @@ def one_hot_log_loss(sub: pd.DataFrame, answers: pd.DataFrame, id_col: str = "id
     if missing:
         raise InvalidSubmission(f"submission lacks {len(missing)} answer column(s), e.g. {missing[:3]}")
     require_columns(sub, id_col)
-    columns = list(answers.columns)
-    sub, answers = sorted_by(sub[columns], id_col), sorted_by(answers, id_col)
-    if column_values(sub, id_col).tolist() != column_values(answers, id_col).tolist():
-        raise InvalidSubmission(f"submission's {id_col!r} values differ from the answers'")
-    classes = [c for c in columns if c != id_col]
-    return metrics.log_loss(answers[classes].to_numpy(), sub[classes].to_numpy())
+    sub_rows, answer_rows = paired_rows(sub, answers, id_col)
+    classes = [c for c in answers.columns if c != id_col]
+    return metrics.log_loss(answers[classes].to_numpy()[answer_rows], sub[classes].to_numpy()[sub_rows])

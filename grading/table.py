@@ -152,9 +152,3 @@ def require_rows(frame: pd.DataFrame, answers: pd.DataFrame) -> None:
 
 def sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.iloc[sort_order(column_values(frame, column))]
-
-
-def require_same_ids(sub_ids: np.ndarray, answer_ids: np.ndarray, column: str) -> None:
-    """Element-by-element equality of the sorted id sequences, with the CSV reader's types."""
-    if len(sub_ids) != len(answer_ids) or bool(np.asarray(sub_ids != answer_ids).any()):
-        raise InvalidSubmission(f"submission's {column!r} values differ from the answers'")
