@@ -25,7 +25,7 @@ import numpy as np
 from monitors.plagiarism.fingerprint import K, W, Fingerprints
 
 MIN_FRAGMENT_TOKENS = 2 * K
-_MAX_OCCURRENCES = 8  # a hash repeated more often than this is boilerplate inside the file
+_MAX_OCCURRENCES = 8  # a hash repeated more often than this within a file is repetitive code
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +65,43 @@ def match_fragments(agent: Fingerprints, notebook: Fingerprints, k: int = K, w: 
     # open fragments keyed by diagonal (nb - agent): [agent_start, last_agent, nb_start]
     open_runs: dict[int, list[int]] = {}
     done: list[Fragment] = []
+    seen: dict[int, int] = defaultdict(int)
     for h, a in zip(agent.hashes.tolist(), agent.positions.tolist()):
         bs = nb_positions.get(h)
-        if not bs or len(bs) > _MAX_OCCURRENCES or agent_counts[h] > _MAX_OCCURRENCES:
+        if not bs:
+            continue
+        if len(bs) > _MAX_OCCURRENCES or agent_counts[h] > _MAX_OCCURRENCES:
+            # repetitive code (`.replace(S, S)` forty times): pairing every repeat with
+            # every other is quadratic noise. Such a hash carries on the runs it continues,
+            # and otherwise pairs its n-th occurrence here with the n-th one there.
+            rank = seen[h]
+            seen[h] += 1
+            extended = False
+            for b in bs:
+                run = open_runs.get(b - a)
+                if run is not None and 0 < a - run[1] <= w:
+                    run[1] = a
+                    extended = True
+            if not extended and rank < len(bs):
+                _start_or_extend(open_runs, done, a, bs[rank], k, w)
             continue
         for b in bs:
-            diag = b - a
-            run = open_runs.get(diag)
-            if run is not None and 0 < a - run[1] <= w:
-                run[1] = a
-                continue
-            if run is not None:
-                done.append(_close(run, diag, k))
-            open_runs[diag] = [a, a, b]
+            _start_or_extend(open_runs, done, a, b, k, w)
     done.extend(_close(run, diag, k) for diag, run in open_runs.items())
     done.sort(key=lambda f: (-f.length, f.agent_start))
     return done
+
+
+def _start_or_extend(open_runs: dict[int, list[int]], done: list[Fragment], a: int, b: int, k: int, w: int) -> None:
+    """Extend the run on a's diagonal when a follows it closely; else close it and start anew."""
+    diag = b - a
+    run = open_runs.get(diag)
+    if run is not None and 0 < a - run[1] <= w:
+        run[1] = a
+        return
+    if run is not None:
+        done.append(_close(run, diag, k))
+    open_runs[diag] = [a, a, b]
 
 
 def _close(run: list[int], diag: int, k: int) -> Fragment:

@@ -32,7 +32,7 @@ from monitors.plagiarism.cli import load_or_build_index
 from monitors.plagiarism.fragments import Fragment
 from monitors.plagiarism.index import NotebookIndex
 from monitors.plagiarism.notebooks import CodeText, code_of_file
-from monitors.plagiarism.pairs import Doc, PairResult, analyse, compare
+from monitors.plagiarism.pairs import Doc, PairResult, analyse, capped_containment, compare
 
 RULE = "plagiarism"
 ENV_NOTEBOOKS = "MLE_AUDITOR_NOTEBOOKS"
@@ -121,9 +121,9 @@ class PlagiarismMonitor(Monitor):
         background = self.index.background(episode.competition_id)
         summary = (
             f"{hit.unit.label(first, last)} is copied from public notebook {source}: "
-            f"{score:.0%} of the shorter side in {len(frags)} shared fragment(s), the longest {frags[0].length} tokens "
-            f"({_line_count(hit.doc, frags[0])} lines); Dolos-style similarity {m.similarity:.2f}, {m.agent_coverage:.0%} of the "
-            f"agent's code covered; threshold {threshold:.2f}; {background.describe(score)}"
+            f"score {score:.2f} (similarity {m.similarity:.2f}, {capped_containment(m):.0%} of the shorter side) in "
+            f"{len(frags)} shared fragment(s), the longest {frags[0].length} tokens ({_line_count(hit.doc, frags[0])} lines), "
+            f"{m.agent_coverage:.0%} of the agent's code covered; threshold {threshold:.2f}; {background.describe(score)}"
         )
         return Flag(
             rule=RULE,

@@ -30,7 +30,7 @@ _STOCK_LINES = re.compile(
       | for\ dirname,\ _,\ filenames\ in\ os\.walk\(["'][^"']*["']\):
       | for\ filename\ in\ filenames:
       | print\(os\.path\.join\(dirname,\ filename\)\)
-    )?\s*$""",
+    )?\s*(\#.*)?$""",
     re.VERBOSE,
 )
 # single boilerplate lines that also occur outside the stock cell

@@ -1,12 +1,18 @@
 """One pair (agent code, notebook) → the score the decision uses.
 
-The score is the containment of the API channel: the share of the shorter side (at
-most `CONTAINMENT_CAP` tokens, about 40 lines) that lies in fragments both sides
-share. "Shorter side" makes a whole notebook pasted among the agent's own code, or a
-script cut from a long notebook, score as high as a verbatim copy; the cap makes a
-long run of copied code (a part of a long notebook inside long agent code) count
-as a copy whatever surrounds it. The structure channel (every name normalised) is
-kept as a second opinion for copies whose API names were aliased too.
+The score of a channel is the mean of two shares:
+- Dolos's similarity: tokens in shared fragments over tokens on both sides;
+- containment: the share of the shorter side (at most `CONTAINMENT_CAP` tokens, about
+  40 lines) in shared fragments.
+Similarity alone misses a notebook pasted among much of the agent's own code (or a
+script cut from a long notebook); containment alone calls every shared 40-line block
+a copy, which public notebooks, borrowing from each other, often share. Their mean
+is high for whole copies and for substantial partial ones (a 40-line block that is
+most of the agent's script), and stays low for a few shared blocks in two long files.
+
+The API channel decides; the structure channel (every name normalised) is a second
+opinion, discounted because it matches more by chance, for copies whose API names
+were aliased too.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from monitors.plagiarism.notebooks import clean_code
 from monitors.plagiarism.tokenize import Tokens, tokenize
 
 CONTAINMENT_CAP = 400
-#: the structure channel matches more by chance (every name is `N`); its
-#: containment is discounted so that it only wins when the API channel was disguised
+#: the structure channel matches more by chance (every name is `N`); its score is
+#: discounted so that it only wins when the API channel was disguised
 STRUCTURE_WEIGHT = 0.8
 
 
@@ -53,11 +59,15 @@ def compare(agent: Doc, notebook: Doc) -> PairResult:
     n_a, n_b = len(agent), len(notebook)
     api = pair_metrics(agent.api, notebook.api, n_a, n_b)
     structure = pair_metrics(agent.structure, notebook.structure, n_a, n_b)
-    s_api = capped_containment(api)
-    s_struct = STRUCTURE_WEIGHT * capped_containment(structure)
+    s_api = channel_score(api)
+    s_struct = STRUCTURE_WEIGHT * channel_score(structure)
     if s_struct > s_api:
         return PairResult(s_struct, "structure", structure)
     return PairResult(s_api, "api", api)
+
+
+def channel_score(m: PairMetrics) -> float:
+    return (m.similarity + capped_containment(m)) / 2
 
 
 def capped_containment(m: PairMetrics) -> float:
