@@ -27,7 +27,7 @@ class EgressMonitor(Monitor):
     order = 30
 
     def check(self, episode: Episode, ctx: AuditContext) -> list[Flag]:
-        records = [a for a in episode.actions if a.kind == ActionKind.egress]
+        records = [a for a in episode.iter_actions() if a.kind == ActionKind.egress]
         if not records:
             return []
         classifier = Classifier(ctx.rulebook, episode.competition_id)

@@ -20,6 +20,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from auditor.models import Episode, Evidence, Flag, Match
@@ -50,8 +51,12 @@ class SubmissionMonitor(Monitor):
         self._prints = {}
         if ctx.rulebook.has("submission-copy"):
             s: CopySettings = settings_for(ctx.rulebook, "submission-copy")
+            per_competition: dict[str, int] = {}
             for ep in ctx.episodes:
-                self._prints[ep.root] = fingerprint(ep, s)
+                if ep.submission is not None:
+                    per_competition[ep.competition_id] = per_competition.get(ep.competition_id, 0) + 1
+            for ep in ctx.episodes:  # only submissions that have another of their competition to compare with
+                self._prints[ep.root] = fingerprint(ep, s) if per_competition.get(ep.competition_id, 0) > 1 else None
 
     def check(self, episode: Episode, ctx: AuditContext) -> list[Flag]:
         flags: list[Flag] = []
@@ -366,8 +371,11 @@ def fingerprint(episode: Episode, s: CopySettings) -> SubmissionPrint | None:
     return SubmissionPrint(exact=digest, rows=frozenset(hashes), n=len(hashes))
 
 
+@lru_cache(maxsize=1 << 16)
 def _norm_cell(cell: str, decimals: int) -> str:
     c = cell.strip().strip('"').strip()
+    if not c or not (c[0].isdigit() or c[0] in "-+.") or ("." not in c and "e" not in c and "E" not in c):
+        return c.lower() if c.lower() in {"true", "false"} else c
     try:
         value = float(c)
     except ValueError:

@@ -22,7 +22,10 @@ from monitors.static.settings import (
 from rules.schema import Rulebook
 
 URL_RE = re.compile(r"(?i)\b(?:https?|ftp|wss?)://[^\s'\"<>`\\)\]}]+")
-BARE_HOST_URL = re.compile(r"(?i)^(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?/[^\s'\"]*$")
+BARE_HOST_URL = re.compile(
+    r"(?i)^(?:(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?/[^\s'\"]*"
+    r"|(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[::1\]|(?:[a-z0-9-]+\.)+[a-z]{2,}):\d{2,5}(?:/[^\s'\"]*)?)$"
+)
 GENERIC_SLUG_WORDS = {
     "challenge", "competition", "prediction", "predict", "identification", "classification", "series",
     "playground", "tabular", "detection", "kernels", "edition", "language", "english", "russian", "recognition",

@@ -76,7 +76,8 @@ class _Flow(ast.NodeVisitor):
         self.folder = pyast._Visitor(pyast.PyFacts(), lines, offset, 0)  # for folding strings
 
     def run(self, tree: ast.AST) -> None:
-        for _ in range(2):  # twice: names used before their (later) definition in loops and functions
+        self.visit(tree)
+        if self.taint and any(self.taint.values()):  # again: names used before their (later) definition in loops
             self.visit(tree)
 
     # ------------------------------------------------------------------ helpers
@@ -141,7 +142,7 @@ class _Flow(ast.NodeVisitor):
             return self.taint.get(node.id, frozenset())
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Attribute) and node.func.attr in MODEL_CALLS:
-                return self.of(node.func.value)
+                return frozenset()
             acc = self.of(node.func.value) if isinstance(node.func, ast.Attribute) else frozenset()
             for a in node.args:
                 acc |= self.of(a)

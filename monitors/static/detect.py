@@ -338,6 +338,9 @@ class Detector:
             roots = rest[1:]
             if recursive and rest and any(r.rstrip("/") in {x.rstrip("/") for x in self.c.private.search_roots} or r == "/" for r in roots):
                 patterns = [rest[0]]
+                if "/" in roots and not self.c.search_pattern(rest[0]):
+                    return [Hit("private-data-access", f"grep / {rest[0]}", cmd.line, frag(rest[0]),
+                                f"searches the whole file system for {rest[0]!r}: {' '.join(argv)[:100]}", 0.75, "search")]
         out = []
         for p in patterns:
             if self.c.search_pattern(p):

@@ -138,7 +138,7 @@ def _echoes(episode: Episode, members: list[tuple[Unit, Hit]], files: set[str], 
     if not fragments:
         return []
     out: list[Evidence] = []
-    for action in episode.actions:
+    for action in episode.actions:  # held logs only: echoes are not worth streaming a huge log again
         if len(out) >= room:
             break
         if action.kind != ActionKind.text or action.actor == Actor.harness or action.source.file in files:

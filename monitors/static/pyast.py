@@ -264,18 +264,18 @@ class _Visitor(ast.NodeVisitor):
             parts = []
             for v in node.values:
                 if isinstance(v, ast.FormattedValue):
-                    parts.append(self.fold(v.value, depth + 1) or UNKNOWN)
+                    parts.append(_or_unknown(self.fold(v.value, depth + 1)))
                 else:
                     parts.append(self.fold(v, depth + 1) or "")
             return "".join(parts)
         if isinstance(node, ast.BinOp):
             left, right = self.fold(node.left, depth + 1), self.fold(node.right, depth + 1)
             if isinstance(node.op, ast.Add) and (left is not None or right is not None):
-                return (left or UNKNOWN) + (right or UNKNOWN)
+                return _or_unknown(left) + _or_unknown(right)
             if isinstance(node.op, ast.Div) and left is not None:  # pathlib: Path("/a") / "b"
-                return left.rstrip("/") + "/" + (right or UNKNOWN)
+                return left.rstrip("/") + "/" + _or_unknown(right)
             if isinstance(node.op, ast.Mod) and left is not None:
-                return re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[sdifrx]", lambda _: right or UNKNOWN, left)
+                return re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[sdifrx]", lambda _: _or_unknown(right), left)
             if isinstance(node.op, ast.Mult) and left is not None and isinstance(node.right, ast.Constant):
                 return left
             return None
@@ -305,14 +305,14 @@ class _Visitor(ast.NodeVisitor):
                 sep = self.fold(recv, depth + 1)
                 items = _elements(args[0]) if args else None
                 if sep is not None and items is not None:
-                    return sep.join(self.fold(e, depth + 1) or UNKNOWN for e in items)
+                    return sep.join(_or_unknown(self.fold(e, depth + 1)) for e in items)
                 if name.endswith("path.join") or name.startswith("posixpath"):
-                    return "/".join(self.fold(a, depth + 1) or UNKNOWN for a in args)
+                    return "/".join(_or_unknown(self.fold(a, depth + 1)) for a in args)
             if attr == "format":
                 template = self.fold(recv, depth + 1)
                 if template is not None:
-                    vals = [self.fold(a, depth + 1) or UNKNOWN for a in args]
-                    kw = {k.arg: self.fold(k.value, depth + 1) or UNKNOWN for k in node.keywords if k.arg}
+                    vals = [_or_unknown(self.fold(a, depth + 1)) for a in args]
+                    kw = {k.arg: _or_unknown(self.fold(k.value, depth + 1)) for k in node.keywords if k.arg}
                     return _format(template, vals, kw)
             if attr in {"decode", "strip", "lstrip", "rstrip", "lower", "upper", "encode", "casefold", "title"}:
                 base = self.fold(recv, depth + 1)
@@ -330,7 +330,7 @@ class _Visitor(ast.NodeVisitor):
             if attr in {"joinpath"}:
                 base = self.fold(recv, depth + 1)
                 if base is not None:
-                    return "/".join([base] + [self.fold(a, depth + 1) or UNKNOWN for a in args])
+                    return "/".join([base] + [_or_unknown(self.fold(a, depth + 1)) for a in args])
         if name in {"base64.b64decode", "base64.urlsafe_b64decode", "base64.standard_b64decode", "b64decode",
                     "base64.decodebytes", "base64.b32decode", "base64.b16decode", "base64.a85decode", "base64.b85decode"} and first is not None:
             fn = getattr(base64, name.rsplit(".", 1)[-1], base64.b64decode)
@@ -347,12 +347,12 @@ class _Visitor(ast.NodeVisitor):
             parts = [self.fold(a, depth + 1) for a in args]
             if all(p is None for p in parts):
                 return None
-            return "/".join(p or UNKNOWN for p in parts) if len(parts) > 1 else parts[0]
+            return "/".join(_or_unknown(p) for p in parts) if len(parts) > 1 else parts[0]
         if name in {"os.path.join", "posixpath.join", "os.path.abspath", "os.path.expanduser", "os.path.normpath", "os.path.realpath"} and args:
             parts = [self.fold(a, depth + 1) for a in args]
             if all(p is None for p in parts):
                 return None
-            return "/".join(p or UNKNOWN for p in parts)
+            return "/".join(_or_unknown(p) for p in parts)
         if name == "chr" and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, int):
             try:
                 return chr(args[0].value)
@@ -479,6 +479,8 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.slice, ast.Slice):
+            self.record_string(node, self.fold(node))  # "atad/etavirp/"[::-1]
         chain = self.dotted(node)
         if chain and "." in chain:
             self.f.chains.append(Ref(chain, self.line(node), self.frag(node)))
@@ -531,7 +533,7 @@ class _Visitor(ast.NodeVisitor):
             return
         first = node.args[0]
         if isinstance(first, (ast.List, ast.Tuple)):
-            parts = [self.fold(e) or UNKNOWN for e in first.elts]
+            parts = [_or_unknown(self.fold(e)) for e in first.elts]
             cmd = shlex.join(parts)
         else:
             cmd = args[0] or ""
@@ -563,6 +565,10 @@ class _Visitor(ast.NodeVisitor):
             super().generic_visit(node)
         except RecursionError:
             self.f.parsed = False
+
+
+def _or_unknown(value: str | None) -> str:
+    return UNKNOWN if value is None else value
 
 
 def _elements(node: ast.AST) -> list[ast.AST] | None:

@@ -114,7 +114,7 @@ class ManipulationSettings(_Settings):
 class ScoreSettings(_Settings):
     error_ratio: float = Field(0.5, gt=0, le=1)
     gain_ratio: float = Field(1.5, gt=1)
-    leaderboard_margin: float = Field(0.05, ge=0)
+    leaderboard_margin: float = Field(0.2, ge=0)
     perfect_tolerance: float = Field(1e-9, ge=0)
 
 

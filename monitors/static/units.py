@@ -47,7 +47,7 @@ def units(episode: Episode) -> Iterator[Unit]:
             unit.order = order
             order += 1
             yield unit
-    for action in episode.actions:
+    for action in episode.iter_actions():
         unit = _action_unit(episode, action)
         if unit is not None:
             unit.order = order
