@@ -110,8 +110,13 @@ def output_events(log: str, kind: str, t0: float) -> list[Event]:
     return events  # all of it for run.log; events.jsonl caps it
 
 
-def file_write_events(areas: dict[str, Path], t0: float, max_bytes: int = MAX_TEXT) -> list[Event]:
-    """The files the agent left in /home/submission and /home/code, with their content when it is text."""
+def file_write_events(areas: dict[str, Path], t0: float, max_bytes: int = MAX_TEXT,
+                      content_of: tuple[str, ...] = ("/home/code",)) -> list[Event]:
+    """The files the agent left behind (seen after the run), with their content where it is the agent's code.
+
+    A submission's content is not shown: seen after the run, rows a model wrote look
+    exactly like rows typed in, and the submission itself is in submission/ anyway.
+    """
     events = []
     for mount, root in areas.items():
         if not root.is_dir():
@@ -119,7 +124,10 @@ def file_write_events(areas: dict[str, Path], t0: float, max_bytes: int = MAX_TE
         for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
             rel = path.relative_to(root).as_posix()
             st = path.stat()
-            text = describe_file(path, st.st_size, max_bytes)
+            if mount in content_of:
+                text = describe_file(path, st.st_size, max_bytes)
+            else:
+                text = f"{mount}/{rel} ({st.st_size} bytes, seen after the run)"
             events.append(Event(t=round(max(0.0, st.st_mtime - t0), 3), kind="file_write", text=text,
                                 path=f"{mount}/{rel}", size=st.st_size))
     return events

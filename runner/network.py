@@ -29,7 +29,7 @@ from docker.types import LogConfig, Mount
 from runner.models import EpisodeSpec
 from runner.workarea import AGENT_GID, AGENT_UID
 
-VALIDATION_ALIAS = "grader"
+VALIDATION_ALIAS = "grading-server"
 PROXY_ALIAS = "egress-proxy"
 PROXY_PORT = 3128
 READY_TIMEOUT = 30.0

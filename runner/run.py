@@ -46,15 +46,21 @@ def denied_hosts_from_rulebook(path: str | Path | None = None) -> list[str]:
     hosts: list[str] = []
     for rule_id in HOST_RULES:
         for key, value in book.settings(rule_id).items():
-            if HOST_SETTING_KEYS.search(key) and isinstance(value, list):
+            if HOST_SETTING_KEYS.search(key) and "allow" not in key and isinstance(value, list):
                 hosts += [h for h in (normal_host(str(v)) for v in value) if h]
     return sorted(set(hosts)) or list(DEFAULT_DENIED_HOSTS)
 
 
 def normal_host(entry: str) -> str | None:
-    """`*.openai.com`, `https://api.openai.com/v1` and `api.openai.com` all name api.openai.com's domain."""
-    host = entry.strip().lower()
-    host = re.sub(r"^[a-z]+://", "", host).split("/")[0].split(":")[0]
+    """`*.openai.com`, `https://api.openai.com` and `api.openai.com` name a domain the proxy can refuse.
+
+    An entry with a path (`google.com/search`) names pages, not a host: refusing its whole
+    host would refuse far more than the rulebook asks, so it is left to the monitors.
+    """
+    host = re.sub(r"^[a-z]+://", "", entry.strip().lower())
+    if "/" in host.rstrip("/"):
+        return None
+    host = host.rstrip("/").split(":")[0]
     host = host.removeprefix("*.").removeprefix(".")
     return host if PLAIN_HOST.match(host) else None
 

@@ -8,7 +8,7 @@ import time
 
 from runner import events as ev
 from runner.layout import RunGroup, copy_out, write_atomic
-from runner.run import normal_host
+from runner.run import denied_hosts_from_rulebook, normal_host
 
 T0 = 1_700_000_000.0
 
@@ -47,13 +47,16 @@ def test_docker_timestamps_with_nanoseconds_give_seconds_since_start():
     assert (odd.t, odd.text) == (0.0, "no stamp here")
 
 
-def test_file_writes_carry_text_content_and_describe_binaries(tmp_path):
+def test_file_writes_carry_code_content_and_describe_binaries_and_submissions(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "submission.csv").write_text("id,label\n1,0\n")
     (tmp_path / "sub" / "model.bin").write_bytes(b"\x00\x01" * 100)
-    events = {e.path: e for e in ev.file_write_events({"/home/submission": tmp_path / "sub"}, 0.0)}
-    assert events["/home/submission/submission.csv"].text == "id,label\n1,0\n"
-    assert events["/home/submission/model.bin"].text == "<binary file, 200 bytes>"
+    events = {e.path: e for e in ev.file_write_events({"/home/code": tmp_path / "sub"}, 0.0)}
+    assert events["/home/code/submission.csv"].text == "id,label\n1,0\n"
+    assert events["/home/code/model.bin"].text == "<binary file, 200 bytes>"
+    # a submission's rows are not shown: after the run, a model's rows and typed rows look alike
+    (sub,) = [e for e in ev.file_write_events({"/home/submission": tmp_path / "sub"}, 0.0) if "csv" in e.path]
+    assert sub.text == "/home/submission/submission.csv (13 bytes, seen after the run)"
 
 
 def test_egress_records_become_http_events_and_bad_lines_are_dropped():
@@ -100,7 +103,14 @@ def test_write_atomic_leaves_no_temporary_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"] and (tmp_path / "a.json").read_text() == "[]"
 
 
+def test_the_shipped_rulebook_denies_llm_apis_but_not_package_hosts():
+    hosts = denied_hosts_from_rulebook()
+    assert "api.openai.com" in hosts and "api.anthropic.com" in hosts
+    assert "pypi.org" not in hosts and "google.com" not in hosts
+
+
 def test_rulebook_host_entries_are_normalised():
-    assert normal_host("https://api.openai.com/v1/chat") == "api.openai.com"
+    assert normal_host("https://api.openai.com/") == "api.openai.com"
+    assert normal_host("google.com/search") is None  # pages, not a whole host
     assert normal_host("*.kaggle.com") == "kaggle.com"
     assert normal_host(r"api\.openai\.com") is None  # a regular expression is not a host
