@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 from pathlib import Path
 
@@ -78,6 +79,17 @@ def test_flagged_episodes_come_first_worst_first(page):
     assert set(order) == {ids["leak"], ids["plagiarism"], ids["hostile"], ids["llm"]}
     assert text.index('id="flagged"') < text.index('id="unflagged"')
     assert text.index('id="medals"') < text.index('id="flagged"')
+
+
+def test_page_renders_when_the_run_is_gone(tmp_path):
+    run = tmp_path / "runs"
+    ids = build_demo_run(run)
+    report = run_audit(str(run), AuditOptions(monitors=["planted"]))
+    shutil.rmtree(run)
+    text = render_html(report)
+    assert "cannot read code/solution.py" in text and "excerpt as reported" in text
+    assert "<mark>feat = df[&#x27;giver_username_if_known&#x27;]</mark>" in text
+    assert ids["leak"] in text
 
 
 # --------------------------------------------------------------------------- in the browser

@@ -15,7 +15,7 @@ from auditor.medal_table import (
     pass_at_k,
 )
 from auditor.models import EpisodeReport, Evidence, Flag, MedalTable
-from tests.conftest import SHARED
+from tests.conftest import need_shared
 
 SPEC_ROW = {"agent", "competition_id", "seeds", "medals", "audited_medals", "flagged", "disqualified"}
 SPEC_TOTAL = {"agent", "episodes", "any_medal_pct", "any_medal_pct_sem", "audited_any_medal_pct",
@@ -111,9 +111,7 @@ def test_complexity_lists_are_mle_benchs_75_competitions():
 
 
 def test_low_list_is_the_lite_set_of_grading_facts():
-    facts = SHARED / "GRADING-FACTS.md"
-    if not facts.is_file():
-        pytest.skip(f"no {facts}")
+    facts = need_shared().parent / "GRADING-FACTS.md"
     section = facts.read_text().split("## 4.")[1].split("### ")[0]
     lite = set(re.findall(r"^\| ([a-z0-9][a-z0-9-]+) \|", section, re.M)) - {"competition"}
     assert len(lite) == 22
