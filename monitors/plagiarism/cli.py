@@ -40,7 +40,7 @@ def index_command(dir: str, out: str) -> int:
 
 
 def build_index(root: Path) -> NotebookIndex:
-    return NotebookIndex.build(read_notebooks(root), content_hash=content_hash(root))
+    return NotebookIndex.build(read_notebooks(root), content_hash=content_hash(root), workers=os.cpu_count() or 1)
 
 
 def load_or_build_index(path: str | Path) -> NotebookIndex:

@@ -104,3 +104,26 @@ def test_a_directory_is_indexed_once_and_then_loaded_from_the_cache(notebooks, t
     assert len(third) == len(first) + 1
     with pytest.raises(FileNotFoundError):
         load_or_build_index(tmp_path / "nowhere")
+
+
+def test_signatures_are_datasketch_minhash_bit_for_bit():
+    from datasketch import MinHash
+
+    from monitors.plagiarism.index import NUM_PERM, SEED, chunk_signatures
+
+    doc = analyse(notebook_text(5, steps=3))  # short: one chunk
+    sigs = chunk_signatures(doc)
+    assert sigs.shape == (1, NUM_PERM)
+    h = doc.api.hashes
+    folded = ((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int)
+    m.update_batch(folded)
+    assert np.array_equal(m.hashvalues, sigs[0])
+
+
+def test_parallel_build_gives_the_same_index(notebooks):
+    one = NotebookIndex.build(read_notebooks(notebooks), calibrate=False)
+    many = list(read_notebooks(notebooks)) * 5  # enough texts to use the process pool
+    two = NotebookIndex.build(many, calibrate=False, workers=2)
+    n = len(one.chunk_sigs)
+    assert np.array_equal(two.chunk_sigs[:n], one.chunk_sigs)
