@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,9 +60,19 @@ class RunGroup:
     """`RUNS/<timestamp>_run-group_<agent>/` with its metadata.json kept current after every episode."""
 
     def __init__(self, runs_dir: Path, agent: str) -> None:
-        self.name = f"{utc_stamp()}_run-group_{safe_name(agent)}"
-        self.path = Path(runs_dir) / self.name
-        self.path.mkdir(parents=True, exist_ok=False)
+        Path(runs_dir).mkdir(parents=True, exist_ok=True)
+        # Two groups of one agent started within a second would share a name: the second waits
+        # for the next second rather than take a suffix that would change the agent's name.
+        for _ in range(50):
+            self.name = f"{utc_stamp()}_run-group_{safe_name(agent)}"
+            self.path = Path(runs_dir) / self.name
+            try:
+                self.path.mkdir()
+                break
+            except FileExistsError:
+                time.sleep(0.05)
+        else:
+            raise FileExistsError(f"{self.path} exists")
         self.created_at = datetime.now(timezone.utc).isoformat()
         self.runs: dict[str, dict[str, bool]] = {}
         self.save()

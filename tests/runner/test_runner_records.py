@@ -85,6 +85,11 @@ def test_run_group_metadata_follows_mle_bench(tmp_path):
     assert episode.name.startswith("toy-sum_") and len(episode.name) == len("toy-sum_") + 36
 
 
+def test_two_groups_of_one_agent_in_the_same_second_get_distinct_folders(tmp_path):
+    first, second = RunGroup(tmp_path, "agent"), RunGroup(tmp_path, "agent")
+    assert first.path != second.path and second.name.endswith("_run-group_agent")
+
+
 def test_copy_out_skips_links_and_oversized_files(tmp_path):
     src, dst = tmp_path / "src", tmp_path / "dst"
     (src / "deep").mkdir(parents=True)
