@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from auditor.models import AuditReport, EpisodeReport, Review
+from auditor.models import AuditReport, EpisodeReport, Flag, Review
 
 REVIEWS_FILE = "reviews.jsonl"
 log = logging.getLogger(__name__)
@@ -161,11 +161,23 @@ def review_command(
     except (AuditFailed, ReviewError) as exc:
         err.print(Text("error: ", style="red") + Text(terminal_safe(str(exc))))
         return EXIT_BAD
-    err.print(Text(terminal_safe(f"recorded in {written}: {flag} on {episode} {decision} by {reviewer}; the next audit applies it")))
+    before, after = verdict_change(find_episode(report, episode), flag, record.review(), rules)
+    err.print(Text(terminal_safe(f"recorded in {written}: {flag} on {episode} {decision} by {reviewer}")))
+    err.print(Text(f"the next audit applies it: episode {before} -> {after}"))
     return EXIT_OK
 
 
-def find_flag(report: AuditReport, episode_id: str, flag_id: str):
+def verdict_change(episode: EpisodeReport, flag_id: str, review: Review, rules: Path | None) -> tuple[str, str]:
+    """The episode's verdict before and after `review` of one of its flags."""
+    from auditor.adjudication import verdict
+    from rules import load_rulebook
+
+    policy = load_rulebook(str(rules) if rules else None).policy
+    after = [f.model_copy(update={"review": review}) if f.id == flag_id else f for f in episode.flags]
+    return episode.verdict, verdict(after, policy)
+
+
+def find_flag(report: AuditReport, episode_id: str, flag_id: str) -> Flag:
     """The flag `flag_id` of episode `episode_id`, or ReviewError naming what exists."""
     episode = find_episode(report, episode_id)
     for f in episode.flags:

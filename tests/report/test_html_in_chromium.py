@@ -88,7 +88,7 @@ def test_page_renders_when_the_run_is_gone(tmp_path):
     shutil.rmtree(run)
     text = render_html(report)
     assert "cannot read code/solution.py" in text and "excerpt as reported" in text
-    assert "<mark>feat = df[&#x27;giver_username_if_known&#x27;]</mark>" in text
+    assert "<mark>feat = df[&#x27;requester_upvotes_plus_downvotes&#x27;]</mark>" in text
     assert ids["leak"] in text
 
 
@@ -105,7 +105,7 @@ def test_page_loads_without_errors_and_runs_nothing_from_the_run(browser, page, 
     assert browser.evaluate("document.getElementById('shown').textContent") == f"showing {len(ids)} of {len(ids)} episodes"
     # the excerpt is highlighted inside its context lines
     marks = browser.evaluate("Array.from(document.querySelectorAll('.ln.hl mark')).map(m => m.textContent)")
-    assert "feat = df['giver_username_if_known']" in marks
+    assert "feat = df['requester_upvotes_plus_downvotes']" in marks
     shot = browser.screenshot(tmp_path / "report.png")
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -105,7 +105,7 @@ def test_review_is_applied_by_the_next_audit(demo):
 
     proc = cli("review", run, ids["leak"], flag["id"], "--dismiss", "--note", "the feature is allowed here", "--reviewer", "alice")
     assert proc.returncode == 0, proc.stderr
-    assert "recorded" in proc.stderr
+    assert "recorded" in proc.stderr and "episode disqualified -> clean" in proc.stderr
     after = flags_of(run, ids["leak"])
     (again,) = [f for f in after["flags"] if f["id"] == flag["id"]]  # same id on a re-audit
     assert again["review"]["decision"] == "dismissed" and again["review"]["reviewer"] == "alice"
