@@ -14,14 +14,15 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from auditor.models import Episode, Evidence, Flag, Match
 from auditor.safefs import RunFS, UnsafePath
@@ -349,37 +350,27 @@ def fingerprint(episode: Episode, s: CopySettings) -> SubmissionPrint | None:
         data = fs.read_bytes(Path(episode.root) / sub.path, limit=MAX_SUBMISSION_BYTES)
     except (UnsafePath, OSError):
         return None
-    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if not header:
-        return None
-    hashes: list[int] = []
-    predictions: set[tuple[str, ...]] = set()
-    for i, row in enumerate(reader):
-        if i >= s.max_rows:
-            break
-        if not row or not any(c.strip() for c in row):
-            continue
-        norm = tuple(_norm_cell(c, s.decimals) for c in row)
-        hashes.append(hash(norm))
-        if len(predictions) < 3:
-            predictions.add(norm[1:])
-    if len(hashes) < s.min_rows or len(predictions) <= 1:
-        return None  # too small, or the same prediction everywhere (a sample submission): nothing to copy
-    digest = hashlib.sha256(repr(([_norm_cell(h, 0) for h in header], sorted(hashes))).encode()).hexdigest()
-    return SubmissionPrint(exact=digest, rows=frozenset(hashes), n=len(hashes))
-
-
-@lru_cache(maxsize=1 << 16)
-def _norm_cell(cell: str, decimals: int) -> str:
-    c = cell.strip().strip('"').strip()
-    if not c or not (c[0].isdigit() or c[0] in "-+.") or ("." not in c and "e" not in c and "E" not in c):
-        return c.lower() if c.lower() in {"true", "false"} else c
     try:
-        value = float(c)
-    except ValueError:
-        return c.lower() if c.lower() in {"true", "false"} else c
-    if math.isnan(value) or math.isinf(value):
-        return c.lower()
-    return repr(round(value, decimals) + 0.0)
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, nrows=s.max_rows,
+                            skipinitialspace=True, encoding_errors="replace", on_bad_lines="skip")
+    except (ValueError, pd.errors.ParserError, UnicodeError):
+        return None
+    if len(frame) < s.min_rows or len(frame.columns) == 0:
+        return None
+    normalised = pd.DataFrame({i: _norm_column(frame[c], s.decimals) for i, c in enumerate(frame.columns)})
+    if len(frame.columns) > 1 and all(normalised[c].nunique() <= 1 for c in list(normalised.columns)[1:]):
+        return None  # the same prediction everywhere (a sample submission): nothing to copy
+    hashes = pd.util.hash_pandas_object(normalised, index=False).to_numpy()
+    header = "|".join(str(c).strip().lower() for c in frame.columns)
+    digest = hashlib.sha256(header.encode() + np.sort(hashes).tobytes()).hexdigest()
+    return SubmissionPrint(exact=digest, rows=frozenset(hashes.tolist()), n=len(hashes))
+
+
+def _norm_column(column: pd.Series, decimals: int) -> pd.Series:
+    """Numbers rounded and printed one way ("0.50" = ".5" = "5e-1"), other cells stripped and lower-cased."""
+    numbers = pd.to_numeric(column, errors="coerce").astype("float64")
+    rounded = (numbers.round(decimals) + 0.0).astype(str)
+    present = numbers.notna()
+    if present.all():
+        return rounded
+    return rounded.where(present, column.str.strip().str.lower())  # the reader already removed quotes

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from collections import OrderedDict
@@ -160,6 +161,7 @@ class NotebookIndex:
         self.chunk_sigs = chunk_sigs
         self._tables: BandTables | None = None
         self._docs: OrderedDict[int, Doc] = OrderedDict()
+        self._lock = threading.Lock()  # the pipeline may check episodes in threads
 
     # ------------------------------------------------------------------ building
 
@@ -233,14 +235,16 @@ class NotebookIndex:
 
     def doc(self, doc_id: int) -> Doc:
         """The analysed notebook, from a small LRU cache (analysis is the costly step)."""
-        cached = self._docs.get(doc_id)
-        if cached is not None:
-            self._docs.move_to_end(doc_id)
-            return cached
+        with self._lock:
+            cached = self._docs.get(doc_id)
+            if cached is not None:
+                self._docs.move_to_end(doc_id)
+                return cached
         d = analyse(self.texts[doc_id])
-        self._docs[doc_id] = d
-        if len(self._docs) > 512:
-            self._docs.popitem(last=False)
+        with self._lock:
+            self._docs[doc_id] = d
+            if len(self._docs) > 512:
+                self._docs.popitem(last=False)
         return d
 
     def candidates(self, competition: str, query: Doc, limit: int = MAX_CANDIDATES) -> list[Candidate]:
@@ -249,8 +253,9 @@ class NotebookIndex:
             cid = self.meta.competitions.index(competition)
         except ValueError:
             return []
-        if self._tables is None:  # built on the first query, for all competitions at once
-            self._tables = BandTables(self.chunk_sigs, self.doc_comp[self.chunk_doc])
+        with self._lock:
+            if self._tables is None:  # built on the first query, for all competitions at once
+                self._tables = BandTables(self.chunk_sigs, self.doc_comp[self.chunk_doc])
         chunks = np.unique(self._tables.query(chunk_signatures(query), cid))
         docs = self.chunk_doc[chunks]
         docs = docs[self.doc_comp[docs] == cid]  # a salted key may collide across competitions

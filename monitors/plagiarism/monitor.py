@@ -40,6 +40,7 @@ DEFAULT_THRESHOLD = 0.6
 DEFAULT_MIN_COPIED_TOKENS = 80  # about 8 lines: less is an idiom, whatever the share
 DEFAULT_MAX_FLAGS = 3
 EVIDENCE_FRAGMENTS = 3
+PREFER_MARGIN = 0.05
 
 
 @dataclass
@@ -117,7 +118,7 @@ class PlagiarismMonitor(Monitor):
             return None
         m = hit.result.metrics
         frags = m.fragments
-        first, last = agent_span(hit.doc, frags)
+        first, last = agent_span(hit.doc, evidence_fragments(frags))
         background = self.index.background(episode.competition_id)
         summary = (
             f"{hit.unit.label(first, last)} is copied from public notebook {source}: "
@@ -183,20 +184,23 @@ def _is_python_write(action: Action) -> bool:
 
 
 def best_hits(index: NotebookIndex, episode: Episode) -> list[Hit]:
-    """For each notebook any unit matches, the unit that matches it best."""
-    best: dict[int, Hit] = {}
+    """For each notebook any unit matches, the unit to cite: the first (code files come
+    first) whose score is within `PREFER_MARGIN` of the best, so a copy in
+    code/solution.py is cited there rather than in the twelfth journal node."""
+    by_notebook: dict[int, list[Hit]] = {}
     for unit in agent_units(episode):
         doc = analyse(unit.code.text)
         if len(doc) == 0:
             continue
         for cand in index.candidates(episode.competition_id, doc):
             result = compare(doc, index.doc(cand.doc))
-            if result.score <= 0:
-                continue
-            prev = best.get(cand.doc)
-            if prev is None or result.score > prev.result.score:
-                best[cand.doc] = Hit(unit, doc, cand.doc, result)
-    return list(best.values())
+            if result.score > 0:
+                by_notebook.setdefault(cand.doc, []).append(Hit(unit, doc, cand.doc, result))
+    chosen = []
+    for hits in by_notebook.values():
+        top = max(h.result.score for h in hits)
+        chosen.append(next(h for h in hits if h.result.score >= top - PREFER_MARGIN))
+    return chosen
 
 
 # --------------------------------------------------------------------------- evidence
@@ -233,7 +237,8 @@ def fragment_evidence(
         anchor = _first_code_line(agent_lines, a0, a1)
         if anchor is None:
             continue
-        nb_line = align_line(agent_lines[anchor - 1], nb_lines, b0, b1)
+        guess = _mapped_line(hit.doc, nb_doc, frag, anchor)
+        nb_line = align_line(agent_lines[anchor - 1], nb_lines, max(b0, guess - 2), min(b1, guess + 2))
         match = base.model_copy(
             update={
                 "line": nb_code.file_line(nb_line),
@@ -269,15 +274,31 @@ def _first_code_line(lines: list[str], first: int, last: int) -> int | None:
     return None
 
 
+def _mapped_line(agent: Doc, notebook: Doc, frag: Fragment, agent_line: int) -> int:
+    """The notebook line of the first token of `agent_line` inside the fragment (tokens
+    of a fragment pair one to one)."""
+    lines = agent.tokens.lines
+    for i in range(frag.agent_start, frag.agent_end):
+        if lines[i] >= agent_line:
+            j = min(frag.nb_start + (i - frag.agent_start), len(notebook.tokens.lines) - 1)
+            return notebook.tokens.lines[j]
+    return notebook.tokens.lines[min(frag.nb_start, len(notebook.tokens.lines) - 1)]
+
+
 def align_line(agent_line: str, nb_lines: list[str], first: int, last: int) -> int:
-    """The notebook line in [first, last] most like `agent_line` (1-based); `first` if none is."""
-    target = agent_line.strip()
+    """The notebook line in [first, last] most like `agent_line` (1-based, comments aside)."""
+    target = strip_comment(agent_line)
     best, best_score = first, -1.0
     for n in range(first, min(last, len(nb_lines)) + 1):
-        s = fuzz.ratio(target, nb_lines[n - 1].strip())
+        s = fuzz.ratio(target, strip_comment(nb_lines[n - 1]))
         if s > best_score:
             best, best_score = n, s
     return best
+
+
+def strip_comment(line: str) -> str:
+    code = line.split("#", 1)[0] if "#" in line and line.count("'") + line.count('"') == 0 else line
+    return code.strip()
 
 
 def _cite_unit(episode: Episode, unit: Unit, code_line: int, text: str, match: Match) -> Evidence | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitors.static import pyast, shell
 from monitors.static.classify import Classifier, Verdict, as_url, urls_in
@@ -394,10 +395,19 @@ def _llm_host_only(value: str, c: Classifier) -> list[str]:
 
 
 def _module_match(name: str, modules) -> str | None:
-    for mod in modules:
-        if name == mod or name.startswith(mod + "."):
-            return mod
+    """The entry of `modules` that `name` is or is inside of (by dotted prefix)."""
+    wanted = _module_set(tuple(modules))
+    parts = name.split(".")
+    for i in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:i])
+        if prefix in wanted:
+            return prefix
     return None
+
+
+@lru_cache(maxsize=64)
+def _module_set(modules: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(modules)
 
 
 def _suffix_match(name: str, entries) -> bool:

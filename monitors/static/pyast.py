@@ -26,6 +26,7 @@ import codecs
 import re
 import shlex
 import textwrap
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 UNKNOWN = "{?}"
@@ -142,11 +143,9 @@ def strip_magics(lines: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
 
 def _parseable_chunks(lines: list[str]) -> list[tuple[int, ast.AST | None]]:
     """The whole text parsed, or else its top-level blocks one by one (truncated or broken code)."""
-    text = "\n".join(lines)
-    try:
-        return [(0, ast.parse(text))]
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
+    whole = _try_parse("\n".join(lines))
+    if whole is not None:
+        return [(0, whole)]
     chunks: list[tuple[int, ast.AST | None]] = []
     start = 0
     for i in range(1, len(lines) + 1):
@@ -159,9 +158,16 @@ def _parseable_chunks(lines: list[str]) -> list[tuple[int, ast.AST | None]]:
 
 def _try_parse(text: str) -> ast.AST | None:
     try:
-        return ast.parse(text)
+        return _parse_cached(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> ast.AST:
+    """Trees are shared by the analysers (they only read them): the static and submission
+    monitors parse the same agent code, and AIDE logs repeat it node after node."""
+    return ast.parse(text)
 
 
 _STRING_LIT = re.compile(r"""(?P<q>['"])(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
