@@ -44,6 +44,12 @@ def gate_exit_code(report: AuditReport, fail_on: str) -> int:
     return 0
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_atomically(path: str | Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never half."""
     path = Path(path)
@@ -54,6 +60,7 @@ def write_atomically(path: str | Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would keep a shared report private
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
