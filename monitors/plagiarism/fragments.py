@@ -54,8 +54,10 @@ class PairMetrics:
     fragments: list[Fragment] = field(default_factory=list)
 
 
-def match_fragments(agent: Fingerprints, notebook: Fingerprints, k: int = K, w: int = W) -> list[Fragment]:
-    """Fragments of shared fingerprints, longest first."""
+def match_fragments(
+    agent: Fingerprints, notebook: Fingerprints, k: int = K, w: int = W, min_tokens: int = 0
+) -> list[Fragment]:
+    """Fragments of shared fingerprints at least `min_tokens` long, longest first."""
     nb_positions: dict[int, list[int]] = defaultdict(list)
     for h, p in zip(notebook.hashes.tolist(), notebook.positions.tolist()):
         nb_positions[h].append(p)
@@ -64,7 +66,7 @@ def match_fragments(agent: Fingerprints, notebook: Fingerprints, k: int = K, w: 
         agent_counts[h] += 1
     # open fragments keyed by diagonal (nb - agent): [agent_start, last_agent, nb_start]
     open_runs: dict[int, list[int]] = {}
-    done: list[Fragment] = []
+    done: list[Fragment | None] = []
     seen: dict[int, int] = defaultdict(int)
     for h, a in zip(agent.hashes.tolist(), agent.positions.tolist()):
         bs = nb_positions.get(h)
@@ -88,11 +90,14 @@ def match_fragments(agent: Fingerprints, notebook: Fingerprints, k: int = K, w: 
         for b in bs:
             _start_or_extend(open_runs, done, a, b, k, w)
     done.extend(_close(run, diag, k) for diag, run in open_runs.items())
-    done.sort(key=lambda f: (-f.length, f.agent_start))
-    return done
+    frags = [f for f in done if f is not None and f.length >= min_tokens]
+    frags.sort(key=lambda f: (-f.length, f.agent_start))
+    return frags
 
 
-def _start_or_extend(open_runs: dict[int, list[int]], done: list[Fragment], a: int, b: int, k: int, w: int) -> None:
+def _start_or_extend(
+    open_runs: dict[int, list[int]], done: list[Fragment | None], a: int, b: int, k: int, w: int
+) -> None:
     """Extend the run on a's diagonal when a follows it closely; else close it and start anew."""
     diag = b - a
     run = open_runs.get(diag)
@@ -104,8 +109,10 @@ def _start_or_extend(open_runs: dict[int, list[int]], done: list[Fragment], a: i
     open_runs[diag] = [a, a, b]
 
 
-def _close(run: list[int], diag: int, k: int) -> Fragment:
+def _close(run: list[int], diag: int, k: int) -> Fragment | None:
     a0, a1, b0 = run
+    if a1 == a0:
+        return None  # a single shared k-gram is shorter than any fragment worth keeping
     return Fragment(a0, a1 + k, b0, b0 + (a1 - a0) + k)
 
 
@@ -116,7 +123,7 @@ def pair_metrics(
     notebook_tokens: int,
     min_tokens: int = MIN_FRAGMENT_TOKENS,
 ) -> PairMetrics:
-    frags = [f for f in match_fragments(agent, notebook) if f.length >= min_tokens]
+    frags = match_fragments(agent, notebook, min_tokens=min_tokens)
     if not frags or agent_tokens == 0 or notebook_tokens == 0:
         return PairMetrics(agent_tokens=agent_tokens, notebook_tokens=notebook_tokens)
     cov_a = _covered(agent_tokens, [(f.agent_start, f.agent_end) for f in frags])

@@ -51,6 +51,7 @@ STEP = 32  # fingerprints; a chunk is two steps, about 16 lines of code
 CHUNK = 2 * STEP
 LSH_THRESHOLD = 0.3
 MAX_CANDIDATES = 10
+MIN_HIT_SHARE = 4  # candidates need at least 1/4 of the best candidate's chunk hits
 DEFAULT_COPY_THRESHOLD = 0.6
 
 _LSH_PARAMS = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
@@ -261,7 +262,12 @@ class NotebookIndex:
         docs = docs[self.doc_comp[docs] == cid]  # a salted key may collide across competitions
         ids, hits = np.unique(docs, return_counts=True)
         order = np.lexsort((ids, -hits))[:limit]
-        return [Candidate(int(ids[i]), int(hits[i])) for i in order]
+        if len(order) == 0:
+            return []
+        # the source of a copy shares many chunks; notebooks that share a small
+        # fraction of the best one's hits are chance band collisions, not worth a comparison
+        floor = max(1, int(hits[order[0]]) // MIN_HIT_SHARE)
+        return [Candidate(int(ids[i]), int(hits[i])) for i in order if hits[i] >= floor]
 
     # ------------------------------------------------------------------ files
 
