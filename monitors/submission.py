@@ -121,6 +121,7 @@ def hand_written(episode: Episode, ctx: AuditContext) -> list[Flag]:
     s: HandWrittenSettings = settings_for(ctx.rulebook, "hand-written-submission")
     rx = re.compile(s.submission_pattern)
     rows = episode.submission.rows if episode.submission else None
+    header = tuple(h.strip().lower() for h in episode.submission.header) if episode.submission else ()
     located: list[tuple[Unit, Hit]] = []
     seen: dict[tuple[str, str], list[Hit]] = {}
     for unit in units(episode):
@@ -128,23 +129,32 @@ def hand_written(episode: Episode, ctx: AuditContext) -> list[Flag]:
             continue
         key = (unit.language, unit.text)
         if key not in seen:
-            seen[key] = _typed_hits(unit, rx, s, rows)
+            seen[key] = _typed_hits(unit, rx, s, rows, header)
         located += [(unit, h) for h in seen[key]]
         if unit.written_to and rx.search(unit.written_to):
             located += [(unit, h) for h in _editor_hits(unit, s)]
     return build_flags(episode, ctx.rulebook, "submission", located)
 
 
-def _typed_hits(unit: Unit, rx: re.Pattern[str], s: HandWrittenSettings, rows: int | None) -> list[Hit]:
+def _typed_hits(unit: Unit, rx: re.Pattern[str], s: HandWrittenSettings, rows: int | None, header: tuple[str, ...] = ()) -> list[Hit]:
     if unit.language == "python":
         hits = _python_hits(unit.text, rx, s, rows)
         _, magics = strip_magics(unit.text.split("\n"))  # IPython `!cat > submission.csv <<EOF`
         for line, command in magics:
-            hits += [_moved(h, line) for h in _shell_hits(command, rx, s, rows)]
+            hits += [_moved(h, line) for h in _shell_hits(command, rx, s, rows, header)]
         return hits
     if unit.language == "shell":
-        return _shell_hits(unit.text, rx, s, rows)
+        return _shell_hits(unit.text, rx, s, rows, header)
     return []
+
+
+def _is_submission_like(target: str, content: str, rx: re.Pattern[str], header: tuple[str, ...]) -> bool:
+    """The submission itself, or a CSV typed with the submission's own header (to be copied there later)."""
+    if rx.search(target):
+        return True
+    first = content.strip().split("\n", 1)[0]
+    cols = tuple(c.strip().strip('"').lower() for c in first.split(","))
+    return target.endswith(".csv") and len(header) >= 2 and cols == header
 
 
 def _moved(hit: Hit, offset: int) -> Hit:
@@ -174,15 +184,15 @@ def _python_hits(code: str, rx: re.Pattern[str], s: HandWrittenSettings, rows: i
     return out
 
 
-def _shell_hits(text: str, rx: re.Pattern[str], s: HandWrittenSettings, rows: int | None) -> list[Hit]:
+def _shell_hits(text: str, rx: re.Pattern[str], s: HandWrittenSettings, rows: int | None, header: tuple[str, ...] = ()) -> list[Hit]:
     parsed = shell.parse(text)
     lines = text.split("\n")
     out: list[Hit] = []
     typed: dict[str, list[tuple[int, int, str]]] = {}  # path -> (rows, line, fragment)
     for cmd in parsed.commands:
-        targets = [t for t in cmd.writes() if rx.search(t)]
-        if cmd.name == "tee":
-            targets += [a for a in cmd.argv[1:] if not a.startswith("-") and rx.search(a)]
+        content = cmd.heredoc if cmd.heredoc is not None else " ".join(cmd.argv[1:]).replace("\\n", "\n")
+        outputs = cmd.writes() + ([a for a in cmd.argv[1:] if not a.startswith("-")] if cmd.name == "tee" else [])
+        targets = [t for t in outputs if _is_submission_like(t, content, rx, header) or (t in typed)]
         if targets and cmd.heredoc is not None and cmd.name in {"cat", "tee"}:
             n = _data_rows(cmd.heredoc)
             first = next((ln for ln in cmd.heredoc.split("\n")[1:] if ln.strip()), "")

@@ -67,6 +67,7 @@ class CallFact(Ref):
     args: list[str | None] = field(default_factory=list)  # folded positional arguments
     kwargs: dict[str, str | None] = field(default_factory=dict)
     kwarg_names: list[str] = field(default_factory=list)
+    recv: str | None = None  # the folded receiver of a method call (Path("/x").write_text → "/x")
 
 
 @dataclass
@@ -513,7 +514,8 @@ class _Visitor(ast.NodeVisitor):
         args = [self.fold(a) for a in node.args]
         kwargs = {k.arg: self.fold(k.value) for k in node.keywords if k.arg}
         fact = CallFact(name, self.line(node), self.frag(node), args=args, kwargs=kwargs,
-                        kwarg_names=[k.arg for k in node.keywords if k.arg])
+                        kwarg_names=[k.arg for k in node.keywords if k.arg],
+                        recv=self.fold(node.func.value) if isinstance(node.func, ast.Attribute) else None)
         self.f.calls.append(fact)
         if name in {"importlib.import_module", "__import__", "builtins.__import__", "importlib.__import__"} and args and args[0]:
             self.f.imports.append(Ref(args[0], self.line(node), self.frag(node)))

@@ -52,10 +52,11 @@ class PrivateDataSettings(_Settings):
     paths: tuple[str, ...] = ()
     answer_files: tuple[str, ...] = ()
     search_patterns: tuple[str, ...] = ()
+    weak_search_patterns: tuple[str, ...] = ()
     search_roots: tuple[str, ...] = ()
     grader_commands: tuple[str, ...] = ()
     python_modules: tuple[str, ...] = ()
-    _rx = field_validator("answer_files", "search_patterns", "grader_commands")(classmethod(lambda cls, v: _check_regexes(v)))
+    _rx = field_validator("answer_files", "search_patterns", "weak_search_patterns", "grader_commands")(classmethod(lambda cls, v: _check_regexes(v)))
 
 
 class TamperingSettings(_Settings):
@@ -108,6 +109,7 @@ class LeakSettings(_Settings):
 
 class ManipulationSettings(_Settings):
     patterns: tuple[str, ...] = ()
+    compact_phrases: tuple[str, ...] = ()
     _rx = field_validator("patterns")(classmethod(lambda cls, v: _check_regexes(v)))
 
 

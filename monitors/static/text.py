@@ -39,8 +39,11 @@ def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
 
-def find_injections(line: str, patterns: tuple[str, ...]) -> TextHit | None:
-    """The first rulebook pattern that matches the normalised line, if any."""
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+def find_injections(line: str, patterns: tuple[str, ...], compact: tuple[str, ...] = ()) -> TextHit | None:
+    """The first rulebook pattern that matches the normalised line (or compact phrase its letters hold), if any."""
     if not line or len(line) < 8:
         return None
     norm = normalize(line)
@@ -48,6 +51,11 @@ def find_injections(line: str, patterns: tuple[str, ...]) -> TextHit | None:
         m = rx.search(norm)
         if m:
             return TextHit(pattern=pattern, matched=m.group(0))
+    if compact:
+        letters = _NOT_LETTERS.sub("", norm)
+        for phrase in compact:
+            if phrase in letters:
+                return TextHit(pattern=phrase, matched=phrase)
     return None
 
 

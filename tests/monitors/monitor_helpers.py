@@ -63,7 +63,8 @@ class EpisodeBuilder:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8"))
         rows = max(0, text.replace("\r", "").strip().count("\n"))
-        self.submission = Submission(path="submission/submission.csv", size=len(text.encode()), sha256="0" * 64, rows=rows)
+        header = [h.strip().strip('"') for h in text.split("\n", 1)[0].rstrip("\r").split(",")]
+        self.submission = Submission(path="submission/submission.csv", size=len(text.encode()), sha256="0" * 64, rows=rows, header=header)
 
     def build(self) -> Episode:
         return Episode(episode_id=self.root.name, path=self.root.name, root=str(self.root), competition_id=self.competition,

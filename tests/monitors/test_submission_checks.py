@@ -98,6 +98,16 @@ def test_typed_rows_in_shell_and_editor_are_hand_written(tmp_path) -> None:
         assert unverified(ep, flags[ep.episode_id]) == []
 
 
+def test_rows_typed_elsewhere_with_the_submission_header_count(tmp_path) -> None:
+    b = builder(tmp_path, name="staged")
+    b.submission_csv("PassengerId,Transported\n" + "\n".join(f"{i},True" for i in range(10)) + "\n")
+    b.action("shell", "echo 'PassengerId,Transported' > /tmp/mine.csv\n" + "\n".join(f"echo '{i},True' >> /tmp/mine.csv" for i in range(10))
+             + "\ncp /tmp/mine.csv /home/submission/submission.csv")
+    ep = b.build()
+    flags = run_monitors([ep], ("submission",))[ep.episode_id]
+    assert rules_of(flags) == {"hand-written-submission"} and unverified(ep, flags) == []
+
+
 def _preds(n: int, seed: int) -> list[str]:
     return [f"{i},{((i * 7919 + seed) % 1000) / 1000:.4f}" for i in range(1, n + 1)]
 
