@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from monitors.static.settings import (
@@ -68,12 +68,29 @@ def _host_path(url: str) -> tuple[str, str, str]:
 
 def _host_matches(host: str, path: str, entries: tuple[str, ...]) -> str | None:
     """The entry naming this host (a host, a host suffix, or a host/path prefix), if any."""
-    for entry in entries:
-        e_host, _, e_path = entry.lower().partition("/")
-        if host == e_host or host.endswith("." + e_host) or (e_host and "." not in e_host and e_host in host):
-            if not e_path or path.lstrip("/").lower().startswith(e_path):
-                return entry
+    by_host, fragments = _host_index(tuple(entries))
+    labels = host.split(".")
+    candidates = [e for i in range(len(labels)) for e in by_host.get(".".join(labels[i:]), ())]
+    candidates += [e for frag, e in fragments if frag in host]  # entries without a dot match inside a host
+    low_path = path.lstrip("/").lower()
+    for entry in candidates:
+        e_path = entry.lower().partition("/")[2]
+        if not e_path or low_path.startswith(e_path):
+            return entry
     return None
+
+
+@lru_cache(maxsize=64)
+def _host_index(entries: tuple[str, ...]) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    by_host: dict[str, list[str]] = {}
+    fragments: list[tuple[str, str]] = []
+    for entry in entries:
+        e_host = entry.lower().partition("/")[0]
+        if "." in e_host:
+            by_host.setdefault(e_host, []).append(entry)
+        elif e_host:
+            fragments.append((e_host, entry))
+    return by_host, fragments
 
 
 def _ext(path: str) -> str:
@@ -104,6 +121,7 @@ class Classifier:
         self._kaggle_paths = [re.compile(p, re.I) for p in self.solution.kaggle_solution_paths]
         self._solution_words = re.compile(self.solution.solution_words)
         self._data_paths = [re.compile(p, re.I) for p in self.data.data_paths]
+        self._url_cache: dict[tuple[str, bool, bool], list[Verdict]] = {}
 
     def enabled(self, rule: str) -> bool:
         return self.rulebook.has(rule)
@@ -133,6 +151,14 @@ class Classifier:
 
     def url(self, url: str, fetched: bool = True, downloaded: bool = False) -> list[Verdict]:
         """What using `url` breaks. `fetched`: the code or command requests it; `downloaded`: saves it."""
+        key = (url, fetched, downloaded)
+        if key not in self._url_cache:
+            if len(self._url_cache) > 50_000:
+                self._url_cache.clear()
+            self._url_cache[key] = self._classify_url(url, fetched, downloaded)
+        return self._url_cache[key]
+
+    def _classify_url(self, url: str, fetched: bool, downloaded: bool) -> list[Verdict]:
         if self.allowed(url):
             return []
         host, path, query = _host_path(url)

@@ -24,6 +24,7 @@ HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 MAX_JOIN = 400  # physical lines a quoted string may span
 MAX_DEPTH = 6
+MAX_COMMAND = 20_000  # characters of one logical line tokenised (longer ones are data, not commands)
 
 
 @dataclass
@@ -102,7 +103,7 @@ def _logical_line(lines: list[str], i: int) -> tuple[str, int]:
 
 
 def _unbalanced(text: str) -> bool:
-    if "'" not in text and '"' not in text:
+    if ("'" not in text and '"' not in text) or len(text) > MAX_COMMAND:
         return False
     try:
         shlex.split(text, comments=True)
@@ -128,6 +129,7 @@ def _heredoc_body(lines: list[str], i: int, word: str, strip_tabs: bool) -> tupl
 
 
 def _tokens(text: str) -> list[str]:
+    text = text[:MAX_COMMAND]
     lex = shlex.shlex(text, posix=True, punctuation_chars=";&|<>(){}")
     lex.whitespace_split = True
     lex.commenters = "#"
