@@ -7,6 +7,7 @@ which distinct thing" and knows nothing of where the text came from.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -232,7 +233,7 @@ class Classifier:
     # ------------------------------------------------------------------ paths
 
     def private_path(self, path: str) -> bool:
-        p = re.sub(r"/+", "/", path.strip().strip("'\""))
+        p = _norm_path(path)
         if any(p == root or p.startswith(root.rstrip("/") + "/") or f" {root}/" in f" {p}" for root in self.private.paths):
             return True
         return any(ch in p for ch in "*?[") and any(_glob_covers(p, root) for root in self.private.paths)
@@ -241,7 +242,8 @@ class Classifier:
         return any(rx.search(path) for rx in self._answers)
 
     def grader_file(self, path: str) -> bool:
-        return any(rx.search(path) for rx in self._grader_paths)
+        p = _norm_path(path)
+        return any(rx.search(p) for rx in self._grader_paths)
 
     def path(self, path: str, op: str) -> list[Verdict]:
         """What `op` (read, write, search) on `path` breaks."""
@@ -281,4 +283,8 @@ def _glob_covers(pattern: str, root: str) -> bool:
 
 
 def _norm_path(path: str) -> str:
-    return re.sub(r"/+", "/", path.strip().strip("'\"")).rstrip("/") or "/"
+    """One spelling of a path: quotes, repeated slashes and `..` steps (/home/data/../../private) resolved."""
+    p = re.sub(r"/+", "/", path.strip().strip("'\""))
+    if "/." in p and p.startswith("/"):
+        p = posixpath.normpath(p)
+    return p.rstrip("/") or "/"

@@ -277,7 +277,7 @@ def _const_row(node: ast.AST) -> tuple | None:
         return (node.value,)
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
         return (node.operand.value,)
-    if isinstance(node, (ast.Tuple, ast.List)) and node.elts and len(node.elts) <= 64:
+    if isinstance(node, (ast.Tuple, ast.List)) and node.elts and len(node.elts) <= 512:  # a row (99 class probabilities)
         vals = [_const_row(e) for e in node.elts]
         if all(v is not None for v in vals):
             return tuple(v[0] for v in vals)
