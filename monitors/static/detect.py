@@ -76,7 +76,7 @@ class Detector:
         for ref in facts.commands:
             if depth < 3:
                 out += self._relocate(self.shell(ref.value, depth + 1), ref)
-        return out
+        return _whole_lines(out, code.split("\n"))
 
     def _relocate(self, hits: list[Hit], ref: pyast.Ref) -> list[Hit]:
         """Hits found in an embedded command, moved to the line of the Python that holds it."""
@@ -415,6 +415,17 @@ def _urls_of(value: str) -> list[str]:
         u = as_url(value)
         return [u] if u else []
     return urls
+
+
+def _whole_lines(hits: list[Hit], lines: list[str], limit: int = 240) -> list[Hit]:
+    """Hits quoting their whole (short) line: `gt = pd.read_csv('/private/...')` reads better than the path alone."""
+    out = []
+    for h in hits:
+        line = lines[h.line].strip() if 0 <= h.line < len(lines) else ""
+        if h.fragment and h.fragment in line and len(line) <= limit and h.evidence is None:
+            h = Hit(h.rule, h.key, h.line, line, h.summary, h.confidence, h.what)
+        out.append(h)
+    return out
 
 
 def _glob_root(pattern: str) -> str:
