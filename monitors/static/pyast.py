@@ -313,6 +313,9 @@ class _Visitor(ast.NodeVisitor):
                 items = _elements(args[0]) if args else None
                 if sep is not None and items is not None:
                     return sep.join(_or_unknown(self.fold(e, depth + 1)) for e in items)
+                chars = _mapped_chr(args[0]) if args else None
+                if sep is not None and chars is not None:  # "".join(map(chr, [47, 112, ...]))
+                    return sep.join(chars)
                 if name.endswith("path.join") or name.startswith("posixpath"):
                     return "/".join(_or_unknown(self.fold(a, depth + 1)) for a in args)
             if attr == "format":
@@ -323,11 +326,10 @@ class _Visitor(ast.NodeVisitor):
                     return _format(template, vals, kw)
             if attr in {"decode", "strip", "lstrip", "rstrip", "lower", "upper", "encode", "casefold", "title"}:
                 base = self.fold(recv, depth + 1)
-                if base is None:
-                    return None
-                if attr in {"strip", "lstrip", "rstrip"} and args:
-                    return getattr(base, attr)(first or None)
-                return getattr(base, attr)() if attr in {"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title"} else base
+                if base is not None:  # else a module function of that name (codecs.decode): below
+                    if attr in {"strip", "lstrip", "rstrip"} and args:
+                        return getattr(base, attr)(first or None)
+                    return getattr(base, attr)() if attr in {"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title"} else base
             if attr == "replace" and len(args) >= 2:
                 base, a, b = self.fold(recv, depth + 1), first, self.fold(args[1], depth + 1)
                 if base is not None and a is not None and b is not None:
@@ -573,6 +575,19 @@ class _Visitor(ast.NodeVisitor):
             super().generic_visit(node)
         except RecursionError:
             self.f.parsed = False
+
+
+def _mapped_chr(node: ast.AST) -> list[str] | None:
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "map" and len(node.args) == 2
+            and isinstance(node.args[0], ast.Name) and node.args[0].id == "chr" and isinstance(node.args[1], (ast.List, ast.Tuple))):
+        return None
+    codes = [e.value for e in node.args[1].elts if isinstance(e, ast.Constant) and isinstance(e.value, int)]
+    if len(codes) != len(node.args[1].elts):
+        return None
+    try:
+        return [chr(c) for c in codes]
+    except (ValueError, OverflowError):
+        return None
 
 
 def _or_unknown(value: str | None) -> str:

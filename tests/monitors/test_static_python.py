@@ -31,6 +31,8 @@ def values(code: str) -> set[str]:
     ('import os\nu = os.environ.get("BASE", "http://localhost:11434") + "/api/generate"', "http://localhost:11434/api/generate"),
     ('u = "%s/v1/chat/completions" % "http://host"', "http://host/v1/chat/completions"),
     ('u = "".join(chr(c) for c in [1])\nv = bytes([47, 112, 114]).decode()', "/pr"),
+    ('u = "".join(map(chr, [47, 112, 114, 105]))', "/pri"),
+    ('import codecs\nh = codecs.decode("ncv.bcranv.pbz", "rot13")', "api.openai.com"),
 ])
 def test_strings_are_folded(code: str, expected: str) -> None:
     assert expected in values(code)
