@@ -33,7 +33,7 @@ from monitors.static.dataflow import trace
 from monitors.static.pyast import strip_magics
 from monitors.static.detect import Hit
 from monitors.static.flags import build_flags
-from monitors.static.settings import CopySettings, HandWrittenSettings, ScoreSettings, settings_for
+from monitors.static.settings import CopySettings, HandWrittenSettings, ScoreSettings, settings_for, validate_rulebook_settings
 from monitors.static.units import Unit, units
 
 MAX_SUBMISSION_BYTES = 512 << 20
@@ -47,6 +47,10 @@ class SubmissionMonitor(Monitor):
 
     def __init__(self) -> None:
         self._prints: dict[str, SubmissionPrint | None] = {}
+
+    def unavailable(self, ctx: AuditContext) -> str | None:
+        problems = validate_rulebook_settings(ctx.rulebook, ("hand-written-submission", "implausible-score", "submission-copy"))
+        return "; ".join(problems) or None
 
     def prepare(self, ctx: AuditContext) -> None:
         self._prints = {}

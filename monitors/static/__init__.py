@@ -15,6 +15,7 @@ from monitors.evidence import find_line
 from monitors.static.classify import Classifier, as_url, urls_in
 from monitors.static.detect import Detector, Hit
 from monitors.static.flags import build_flags
+from monitors.static.settings import validate_rulebook_settings
 from monitors.static.units import Unit, units
 
 RULES = ("external-llm-call", "private-data-access", "grader-tampering", "solution-lookup",
@@ -27,6 +28,10 @@ MAX_LINE_SCANNED = 200_000  # characters of one line scanned for injected text
 class StaticMonitor(Monitor):
     name = "static"
     order = 10
+
+    def unavailable(self, ctx: AuditContext) -> str | None:
+        problems = validate_rulebook_settings(ctx.rulebook, RULES)
+        return "; ".join(problems) or None
 
     def check(self, episode: Episode, ctx: AuditContext) -> list[Flag]:
         detector = Detector(Classifier(ctx.rulebook, episode.competition_id))

@@ -167,10 +167,10 @@ def settings_for(rulebook: Rulebook, rule_id: str):
     return value
 
 
-def validate_rulebook_settings(rulebook: Rulebook) -> list[str]:
+def validate_rulebook_settings(rulebook: Rulebook, rules: tuple[str, ...] | None = None) -> list[str]:
     """Every problem with the settings of the rules these monitors read (empty when all is well)."""
     problems = []
-    for rule_id in SETTINGS_MODELS:
+    for rule_id in rules or tuple(SETTINGS_MODELS):
         if rulebook.has(rule_id):
             try:
                 settings_for(rulebook, rule_id)

@@ -51,6 +51,11 @@ def test_bad_settings_are_named_by_rule_and_key() -> None:
     typo = parse_rulebook(SMALL.format(settings="paterns = ['ignore']"), "user.toml")
     problems = validate_rulebook_settings(typo)
     assert len(problems) == 1 and "monitor-manipulation" in problems[0] and "paterns" in problems[0]
+    from monitors.base import AuditContext
+    from monitors.static import StaticMonitor
+
+    reason = StaticMonitor().unavailable(AuditContext(rulebook=typo))
+    assert reason and "paterns" in reason  # the monitor is skipped with the reason, not run half-configured
     fine = parse_rulebook(SMALL.format(settings="patterns = ['ignore previous']"), "user.toml")
     assert validate_rulebook_settings(fine) == [] and settings_for(fine, "monitor-manipulation").patterns == ("ignore previous",)
 
