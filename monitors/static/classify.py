@@ -122,6 +122,7 @@ class Classifier:
         self._kaggle_paths = [re.compile(p, re.I) for p in self.solution.kaggle_solution_paths]
         self._solution_words = re.compile(self.solution.solution_words)
         self._data_paths = [re.compile(p, re.I) for p in self.data.data_paths]
+        self._allowed_downloads = [re.compile(p) for p in self.data.allowed_patterns]
         self._url_cache: dict[tuple[str, bool, bool], list[Verdict]] = {}
 
     def enabled(self, rule: str) -> bool:
@@ -216,7 +217,7 @@ class Classifier:
             return [Verdict("external-data", 0.9, f"kaggle.com{path}", f"download from Kaggle: {host}{path}")]
         if kaggle:
             return []
-        if not forced and _host_matches(host, path, d.allowed_hosts):
+        if not forced and (_host_matches(host, path, d.allowed_hosts) or any(rx.search(url) for rx in self._allowed_downloads)):
             return []
         ext = _ext(path)
         if not forced and ext in d.allowed_extensions:

@@ -87,8 +87,9 @@ class ExternalDataSettings(_Settings):
     data_extensions: tuple[str, ...] = ()
     allowed_extensions: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    allowed_patterns: tuple[str, ...] = ()
     data_paths: tuple[str, ...] = ()
-    _rx = field_validator("kaggle_cli", "data_paths")(classmethod(lambda cls, v: _check_regexes(v)))
+    _rx = field_validator("kaggle_cli", "data_paths", "allowed_patterns")(classmethod(lambda cls, v: _check_regexes(v)))
 
 
 class Leak(_Settings):
