@@ -57,6 +57,8 @@ def analyse_unit(unit: Unit, detector: Detector) -> list[Hit]:
             hits += detector.python(text)
         elif unit.language == "shell":
             hits += detector.shell(text)
+        elif unit.language == "other-code":
+            hits += detector.llm_hosts(text)
         elif unit.language == "url":
             for url in urls_in(text) or ([as_url(text)] if as_url(text) else []):
                 hits += detector.url(url)

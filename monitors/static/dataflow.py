@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from monitors.static import pyast
 
+NUMERIC_TOKEN = re.compile(r"^(-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|True|False)$")
 STRUCTURAL_KWARGS = {"columns", "index", "names", "header", "dtype", "usecols", "sep", "index_label", "float_format",
                      "encoding", "mode", "compression", "axis", "errors", "how", "on", "left_on", "right_on", "key"}
 SINK_METHODS = {"to_csv", "savetxt", "write_text", "to_parquet", "write_csv"}
@@ -123,10 +124,14 @@ class _Flow(ast.NodeVisitor):
                 best = max((s for s in sub if s), key=lambda s: s.count, default=None)
                 if best:
                     return best
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.count("\n") >= self.min // 4:
-            rows = _csv_rows(node.value)
-            if rows >= max(5, self.min // 4):
-                return Literal(self.line(node), self.frag(node), rows, "csv-text")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 2 * self.min:
+            if node.value.count("\n") >= self.min // 4:
+                rows = _csv_rows(node.value)
+                if rows >= max(5, self.min // 4):
+                    return Literal(self.line(node), self.frag(node), rows, "csv-text")
+            tokens = node.value.replace(",", " ").split()
+            if len(tokens) >= self.min and all(NUMERIC_TOKEN.match(t) for t in tokens):
+                return Literal(self.line(node), self.frag(node), len(tokens), "number-text")  # "0 1 1 0 ...".split()
         return None
 
     # ------------------------------------------------------------------ taint of expressions

@@ -395,6 +395,14 @@ class Detector:
 
     # ================================================================== URLs and text
 
+    def llm_hosts(self, text: str) -> list[Hit]:
+        """LLM API URLs in code of a language we do not parse (an R or JavaScript client)."""
+        out = []
+        for i, line in enumerate(text.split("\n")):
+            for url in urls_in(line):
+                out += [h for h in _hits(self.c.url(url, fetched=False), i, url, "url") if h.rule == "external-llm-call"]
+        return out
+
     def url(self, url: str, fetched: bool = True) -> list[Hit]:
         return _hits(self.c.url(url, fetched=fetched), 0, url, "url")
 

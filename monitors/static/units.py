@@ -24,6 +24,9 @@ RANK_ACTION = 1
 RANK_MESSAGE = 2
 RANK_OUTPUT = 3
 
+# source files of other languages: read for LLM API hosts only (R, JavaScript, Julia, ...)
+OTHER_CODE = (".r", ".R", ".js", ".mjs", ".ts", ".jl", ".rb", ".go", ".java", ".scala", ".lua", ".pl")
+
 Citer = Callable[[int, str], "Evidence | None"]
 
 
@@ -59,7 +62,7 @@ def _code_units(episode: Episode, code: CodeFile) -> Iterator[Unit]:
     if code.language == "notebook":
         yield from _notebook_units(episode, code)
         return
-    language = {"python": "python", "shell": "shell"}.get(code.language, "text")
+    language = {"python": "python", "shell": "shell", "other": "other-code"}.get(code.language, "text")
 
     def citer(i: int, fragment: str, path: str = code.path) -> Evidence | None:
         return cite_text(episode, path, i + 1, fragment)
@@ -141,7 +144,8 @@ def _action_unit(episode: Episode, action: Action) -> Unit | None:
         return Unit(action.text, "shell", action.source.file, RANK_ACTION, 0, citer, action=action)
     if kind == ActionKind.file_write and by_agent:
         path = str(action.meta.get("path") or "")
-        language = "python" if path.endswith(".py") else "shell" if path.endswith((".sh", ".bash")) else "text"
+        language = "python" if path.endswith(".py") else "shell" if path.endswith((".sh", ".bash")) \
+            else "other-code" if path.endswith(OTHER_CODE) else "text"
         text = new_side(action.text) if action.meta.get("diff") or _looks_like_diff(action.text) else action.text
         return Unit(text, language, action.source.file, RANK_ACTION, 0, citer, behaviour=language != "text",
                     written_to=path or None, action=action)

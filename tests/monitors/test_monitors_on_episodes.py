@@ -85,6 +85,16 @@ def test_egress_log_catches_what_the_code_hides_and_defers_to_static(tmp_path) -
     assert unverified(eps[0], flags[eps[0].episode_id]) == []
 
 
+def test_code_in_other_languages_is_read_for_llm_hosts(tmp_path) -> None:
+    b = builder(tmp_path, name="js")
+    b.action("file_write", "const r = await fetch('https://api.openai.com/v1/chat/completions', {method: 'POST'});",
+             file="logs/trajectory.json", encoding="json", path="/home/code/ask.js")
+    b.code_file("code/model.R", "library(httr)\nPOST('https://api.anthropic.com/v1/messages', body = req)\n", language="other")
+    ep = b.build()
+    flags = run_monitors([ep])[ep.episode_id]
+    assert sorted(f.rule for f in flags) == ["external-llm-call", "external-llm-call"] and unverified(ep, flags) == []
+
+
 def test_rules_missing_from_a_users_rulebook_are_not_checked(tmp_path) -> None:
     from rules.load import load_rulebook
 

@@ -27,6 +27,7 @@ def written(code: str) -> list[int]:
     f"with open('/home/submission/submission.csv', 'w') as f:\n    for i, v in enumerate([{LABELS}]):\n        f.write(f'{{i}},{{v}}\\n')",
     "sub = pd.read_csv(io.StringIO('''id,y\n" + "\n".join(f"{i},{i % 2}" for i in range(30)) + "'''))\nsub.to_csv('submission.csv')",
     "ANS = {" + ", ".join(f"'p{i}': {i % 2}" for i in range(30)) + "}\nsub['y'] = sub['id'].map(ANS)\nsub.to_csv('/home/submission/submission.csv')",
+    "y = '" + " ".join(str(i % 2) for i in range(40)) + "'.split()\nsub['y'] = [int(v) for v in y]\nsub.to_csv('submission.csv')",
 ])
 def test_literals_flowing_into_the_submission_are_found(code: str) -> None:
     assert written(code) and written(code)[-1] >= 20
