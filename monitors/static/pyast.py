@@ -157,9 +157,12 @@ def _parseable_chunks(lines: list[str]) -> list[tuple[int, ast.AST | None]]:
     return chunks
 
 
+CACHED_PARSE_MAX = 256 << 10  # larger texts are parsed each time: their trees are too big to keep
+
+
 def _try_parse(text: str) -> ast.AST | None:
     try:
-        return _parse_cached(text)
+        return _parse_cached(text) if len(text) <= CACHED_PARSE_MAX else ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
