@@ -30,7 +30,7 @@ from auditor.reading import load_actions, read_run, release_actions
 from auditor.reviews import load_reviews
 from monitors import evidence
 from monitors.base import AuditContext, Monitor, registered
-from rules import Rulebook, load_rulebook
+from rules import Rulebook, RulebookError, load_rulebook
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def run_audit(path: str, options: AuditOptions | None = None, progress: Progress
     """Audit the run at `path`; raises RunNotReadable / RulebookError / UnknownMonitor for bad arguments."""
     options = options or AuditOptions()
     rulebook = load_rulebook(options.rules)
+    check_monitor_settings(rulebook, options.rules)
     monitors_wanted = select_monitors(options.monitors)
     episodes = read_run(path, with_actions=False)  # light: actions are loaded one episode at a time
     evidence.clear_cache()
@@ -100,6 +101,15 @@ def run_audit(path: str, options: AuditOptions | None = None, progress: Progress
 
 
 # --------------------------------------------------------------------------- stages
+
+
+def check_monitor_settings(rulebook: Rulebook, source: str | None) -> None:
+    """A user's rulebook whose monitor settings are wrong is a bad argument, not a silent skip."""
+    from monitors.static.settings import validate_rulebook_settings
+
+    problems = validate_rulebook_settings(rulebook)
+    if problems:
+        raise RulebookError(f"{source or 'rulebook'}: invalid monitor settings:\n  " + "\n  ".join(problems))
 
 
 def select_monitors(names: list[str] | None) -> list[type[Monitor]]:

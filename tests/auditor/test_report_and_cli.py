@@ -65,3 +65,15 @@ def test_broken_rulebook_error_names_file_and_line(tmp_path):
     proc = audit(EXAMPLE_RUN, "--rules", bad)
     assert proc.returncode == 2
     assert f"{bad}:8" in proc.stderr and "severity" in proc.stderr
+
+
+def test_wrong_monitor_settings_in_a_rulebook_are_a_bad_argument(tmp_path):
+    from rules.load import DEFAULT_RULEBOOK
+
+    text = (REPO / "rules" / DEFAULT_RULEBOOK).read_text()
+    assert "min_literal_values = 20" in text
+    bad = tmp_path / "rules.toml"
+    bad.write_text(text.replace("min_literal_values = 20", 'min_literal_values = "lots"', 1))
+    proc = audit(EXAMPLE_RUN, "--rules", bad)
+    assert proc.returncode == 2
+    assert "hand-written-submission" in proc.stderr and "min_literal_values" in proc.stderr

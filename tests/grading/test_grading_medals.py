@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csv
+from tests.grading.conftest import csv
 
 from grading import grade_submission, leaderboard_for, medal_positions
 from grading.medals import rank

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import csv
+from tests.grading.conftest import csv
 
 from grading import grade_submission
 

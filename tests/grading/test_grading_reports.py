@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import csv
+from tests.grading.conftest import csv
 
 from grading import GradingInputError, grade_jsonl, grade_run_dir, grade_submission, write_grading_report
 from grading.cli import grade_command

@@ -99,7 +99,7 @@ def test_copy_in_an_agent_notebook_cites_the_ipynb_json_line(tmp_path, monkeypat
 
 @pytest.fixture(scope="module")
 def corpus_index(tmp_path_factory):
-    from conftest import SHARED, need_shared
+    from tests.conftest import SHARED, need_shared
 
     need_shared()
     path = tmp_path_factory.mktemp("plag") / "notebooks.npz"
