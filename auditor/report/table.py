@@ -36,7 +36,8 @@ def render_table(report: AuditReport, width: int = 140) -> str:
     for part in _flag_lines(report):
         console.print(part, highlight=False)
     if report.skipped_monitors:
-        console.print(_t("\nskipped monitors: " + "; ".join(f"{k}: {v}" for k, v in report.skipped_monitors.items())))
+        console.print()
+        console.print(_t("skipped monitors: " + "; ".join(f"{k}: {v}" for k, v in report.skipped_monitors.items())))
     return console.export_text()
 
 
