@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
-WORK = HERE / ".work"
+WORK = HERE / ".work" / "reading"
 SHARED = REPO.parent / "shared"
 
 
@@ -129,7 +129,7 @@ def main() -> None:
     if args.one_log is not None:
         one_log_child(args.one_log)
         return
-    WORK.mkdir(exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     if (SHARED / "corpus").is_dir():
         measure("corpus runs/ + bad-input/ (read)", SHARED / "corpus")
     measure(f"synthetic {args.episodes} episodes x {args.mb:g} MB", synthetic_group(args.episodes, args.mb))
