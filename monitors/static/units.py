@@ -11,6 +11,7 @@ behaviour; text aimed at the auditor is looked for everywhere the agent could wr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -53,6 +54,10 @@ def units(episode: Episode) -> Iterator[Unit]:
     for action in episode.iter_actions():
         unit = _action_unit(episode, action)
         if unit is not None:
+            unit.order = order
+            order += 1
+            yield unit
+        for unit in _prompted_commands(episode, action):
             unit.order = order
             order += 1
             yield unit
@@ -160,6 +165,34 @@ def _action_unit(episode: Episode, action: Action) -> Unit | None:
     if kind in (ActionKind.output, ActionKind.text):
         return Unit(action.text, "text", action.source.file, RANK_OUTPUT, 0, citer, behaviour=False, action=action)
     return None
+
+
+# a command echoed after a prompt in a log no reader understands: `$ curl ...`, `>>> import openai`
+PROMPTED = re.compile(r"^\s*(?:(?P<shell>(?:[\w.-]+@[\w.-]+(?::[^$#]*)?)?[$]|bash[$>]|sh[$>])|(?P<py>>>>|In \[\d*\]:))\s+(?P<cmd>\S.*)$")
+WRITER_KNOWN = {"run.log"}  # host logs: container lines there include the harness's own start.sh trace
+
+
+def _prompted_commands(episode: Episode, action: Action) -> Iterator[Unit]:
+    """Commands in an unparsed log, read as the agent's behaviour but as weak evidence.
+
+    Nobody can say who wrote a line of an unknown log, so such units rank as outputs:
+    a flag that rests on them alone stays below the disqualifying confidence and goes
+    to review, while a run in a format we do not parse is not waved through.
+    """
+    if action.kind != ActionKind.text or action.actor != Actor.environment or action.source.file in WRITER_KNOWN:
+        return
+    if "$" not in action.text and ">>>" not in action.text and "In [" not in action.text:
+        return
+    for i, line in enumerate(action.text.split("\n")):
+        m = PROMPTED.match(line)
+        if not m:
+            continue
+        language = "python" if m.group("py") else "shell"
+
+        def citer(_: int, fragment: str, i: int = i) -> Evidence | None:
+            return cite(episode, action, i, fragment)
+
+        yield Unit(m.group("cmd"), language, action.source.file, RANK_OUTPUT, 0, citer, action=action)
 
 
 def _looks_like_diff(text: str) -> bool:
