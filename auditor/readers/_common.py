@@ -66,10 +66,11 @@ def json_action(
     """An action for a JSON string value (None when the value is not a non-blank string)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return Action(
+    # readers build well-typed values: no validation on this hot path
+    return Action.model_construct(
         kind=kind,
         text=str(value),
-        source=Location(
+        source=Location.model_construct(
             file=file or f.rel,
             line=max(jsonpos.line_of(value, 1), 1),
             encoding=SourceEncoding.json,
@@ -163,10 +164,11 @@ def block_action(
     block = trim(block) if block is not None else None
     if block is None:
         return None
-    return Action(
+    # readers build well-typed values: no validation on this hot path
+    return Action.model_construct(
         kind=kind,
         text="\n".join(block.lines),
-        source=Location(
+        source=Location.model_construct(
             file=f.rel,
             line=block.first,
             encoding=SourceEncoding.ansi if block.ansi else SourceEncoding.plain,

@@ -119,10 +119,11 @@ def _whole(n: int, parts: list[str], size: int, bad: list[int]) -> Iterator[tupl
 def _record_action(f: SourceFile, n: int, kind: ActionKind, actor: Actor, text: object, tool: str, meta: dict) -> Action | None:
     if not isinstance(text, str) or not text.strip():
         return None
-    return Action(
+    # readers build well-typed values: no validation on this hot path
+    return Action.model_construct(
         kind=kind,
         text=text,
-        source=Location(file=f.rel, line=n, encoding=SourceEncoding.json),
+        source=Location.model_construct(file=f.rel, line=n, encoding=SourceEncoding.json, json_path=None),
         actor=actor,
         tool=tool,
         meta=clean_meta(meta),
