@@ -76,7 +76,12 @@ class Location(Model):
 
 
 class Action(Model):
-    """One normalised step of an episode: what the monitors read."""
+    """One normalised step of an episode: what the monitors read.
+
+    Readers make millions of these: they use `Action.of(...)`, which builds one from
+    values they have already typed, without validation (pydantic's `model_construct`
+    costs several microseconds an object).
+    """
 
     kind: ActionKind
     text: str
@@ -85,6 +90,33 @@ class Action(Model):
     step: int | None = None  # the agent's step / node / turn number, when known
     tool: str | None = None  # the tool or action name in the agent's log (run_ipython, bash, ...)
     meta: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        kind: ActionKind,
+        text: str,
+        file: str,
+        line: int,
+        encoding: SourceEncoding = SourceEncoding.plain,
+        actor: Actor = Actor.agent,
+        step: int | None = None,
+        tool: str | None = None,
+        meta: dict | None = None,
+        json_path: str | None = None,
+    ) -> Action:
+        source = _unvalidated(Location, file=file, line=line, encoding=encoding, json_path=json_path)
+        return _unvalidated(cls, kind=kind, text=text, source=source, actor=actor, step=step, tool=tool, meta=meta or {})
+
+
+def _unvalidated(cls, **values):
+    """An instance of a pydantic model from every one of its fields, already typed."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class CodeFile(Model):

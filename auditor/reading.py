@@ -304,8 +304,7 @@ def load_actions(episode: Episode) -> Episode:
         try:
             f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
             if reader.streamable and f.size > STREAM_THRESHOLD:
-                _check_streamed(f, reader)
-                episode.streamed.append(rel)
+                episode.streamed.append(rel)  # read on each pass of iter_actions(), never held
                 continue
             episode.actions.extend(reader.read(f))
         except (UnsafePath, OSError) as exc:
@@ -323,16 +322,16 @@ def release_actions(episode: Episode) -> None:
     episode.actions = []
 
 
-def _check_streamed(f: SourceFile, reader: Reader) -> None:
-    """One pass over a streamed log now, so its defects are noted once."""
-    for _ in reader.read(f):
-        pass
-
-
 def _streamer(episode: Episode, fs: RunFS, by_file: dict[str, Reader]):
+    """Reads a streamed log again on each pass; its defects are noted on the first pass only."""
+    passes: dict[str, int] = {}
+
     def stream(rel: str):
         path = Path(episode.root) / rel
-        f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=[])
+        first = passes.get(rel, 0) == 0
+        passes[rel] = passes.get(rel, 0) + 1
+        errors = episode.errors if first else []
+        f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=errors)
         yield from by_file[rel].read(f)
 
     return stream

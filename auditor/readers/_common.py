@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from auditor import jsonpos
-from auditor.models import Action, ActionKind, Actor, Location, SourceEncoding
+from auditor.models import Action, ActionKind, Actor, SourceEncoding
 from auditor.readers.base import ANSI_RE, SourceFile
 
 Meta = dict[str, str | int | float | bool | None]
@@ -66,20 +66,17 @@ def json_action(
     """An action for a JSON string value (None when the value is not a non-blank string)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    # readers build well-typed values: no validation on this hot path
-    return Action.model_construct(
-        kind=kind,
-        text=str(value),
-        source=Location.model_construct(
-            file=file or f.rel,
-            line=max(jsonpos.line_of(value, 1), 1),
-            encoding=SourceEncoding.json,
-            json_path=json_path,
-        ),
-        actor=actor,
-        step=step,
-        tool=tool,
-        meta=clean_meta(meta),
+    return Action.of(
+        kind,
+        str(value),
+        file or f.rel,
+        max(jsonpos.line_of(value, 1), 1),
+        SourceEncoding.json,
+        actor,
+        step,
+        tool,
+        clean_meta(meta),
+        json_path,
     )
 
 
@@ -164,19 +161,16 @@ def block_action(
     block = trim(block) if block is not None else None
     if block is None:
         return None
-    # readers build well-typed values: no validation on this hot path
-    return Action.model_construct(
-        kind=kind,
-        text="\n".join(block.lines),
-        source=Location.model_construct(
-            file=f.rel,
-            line=block.first,
-            encoding=SourceEncoding.ansi if block.ansi else SourceEncoding.plain,
-        ),
-        actor=actor,
-        step=step,
-        tool=tool,
-        meta=clean_meta(meta),
+    return Action.of(
+        kind,
+        "\n".join(block.lines),
+        f.rel,
+        block.first,
+        SourceEncoding.ansi if block.ansi else SourceEncoding.plain,
+        actor,
+        step,
+        tool,
+        clean_meta(meta),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.models import Action, ActionKind, Actor, Location, SourceEncoding
+from auditor.models import Action, ActionKind, Actor, SourceEncoding
 from auditor.readers.base import Reader, SourceFile, register_reader, strip_ansi
 
 CONTAINER_PREFIX = "[Container] "
@@ -80,13 +80,5 @@ def _classified_lines(f: SourceFile) -> Iterator[tuple[int, Actor, str, bool]]:
 
 
 def _action(file: str, start: int, lines: list[str], actor: Actor, ansi: bool) -> Action:
-    # readers produce well-typed values: skip validation on this hot path
-    return Action.model_construct(
-        kind=ActionKind.text,
-        text="\n".join(lines),
-        source=Location.model_construct(file=file, line=start, encoding=SourceEncoding.ansi if ansi else SourceEncoding.plain, json_path=None),
-        actor=actor,
-        step=None,
-        tool=None,
-        meta={},
-    )
+    encoding = SourceEncoding.ansi if ansi else SourceEncoding.plain
+    return Action.of(ActionKind.text, "\n".join(lines), file, start, encoding, actor)

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from auditor.models import Action, ActionKind, Actor, Location, SourceEncoding
+from auditor.models import Action, ActionKind, Actor, SourceEncoding
 from auditor.readers._common import Block, block_action, clean_meta, looks_like_json
 from auditor.readers.base import Reader, SourceFile, register_reader
 
@@ -119,15 +119,7 @@ def _whole(n: int, parts: list[str], size: int, bad: list[int]) -> Iterator[tupl
 def _record_action(f: SourceFile, n: int, kind: ActionKind, actor: Actor, text: object, tool: str, meta: dict) -> Action | None:
     if not isinstance(text, str) or not text.strip():
         return None
-    # readers build well-typed values: no validation on this hot path
-    return Action.model_construct(
-        kind=kind,
-        text=text,
-        source=Location.model_construct(file=f.rel, line=n, encoding=SourceEncoding.json, json_path=None),
-        actor=actor,
-        tool=tool,
-        meta=clean_meta(meta),
-    )
+    return Action.of(kind, text, f.rel, n, SourceEncoding.json, actor, None, tool, clean_meta(meta))
 
 
 def _event_action(f: SourceFile, n: int, record: dict) -> Action | None:

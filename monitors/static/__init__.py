@@ -9,7 +9,7 @@ external-data, known-leak-exploit, monitor-manipulation.
 
 from __future__ import annotations
 
-from auditor.models import Episode, Evidence, Flag
+from auditor.models import Episode, Flag
 from monitors.base import AuditContext, Monitor, register
 from monitors.evidence import find_line
 from monitors.static.classify import Classifier, as_url, urls_in

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from monitors.static import pyast, shell
 from monitors.static.classify import Classifier, Verdict, as_url, urls_in
-from monitors.static.settings import LeakSettings, ManipulationSettings, settings_for
+from monitors.static.settings import ManipulationSettings, settings_for
 from monitors.static.text import find_injections
 
 READ_SAFE_COMMANDS = {"echo", "printf", "print", "#", "true", "false", ":", "export", "set", "unset", "alias", "read"}
