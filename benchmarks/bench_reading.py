@@ -35,7 +35,22 @@ def tree_bytes(path: Path) -> int:
 
 
 def peak_rss_mb() -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> None:
+    """Forget the peak so far (Linux): a fresh process inherits its parent's from before exec."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def read_like_the_pipeline(path: Path) -> int:
@@ -52,8 +67,11 @@ def read_like_the_pipeline(path: Path) -> int:
 AGENT_BLOCK = (
     "\x1b[92m12:00:{s:02d} - ACTION\x1b[0m\n**CmdRunAction (source=EventSource.AGENT)**\nTHOUGHT: step {i}: train a model\n"
     "COMMAND:\npython train.py --fold {i} --lr 0.05\n\x1b[92m12:00:{s:02d} - OBSERVATION\x1b[0m\n"
-    "**CmdOutputObservation (source=EventSource.AGENT, exit code=0)**\nfold {i}: auc 0.8{i:03d}\nepoch 1 loss 0.4\nepoch 2 loss 0.3\n"
+    "**CmdOutputObservation (source=EventSource.AGENT, exit code=0)**\nfold {i}: auc 0.8{i:03d}\n{output}"
 )
+# what a training command prints: OUTPUT_LINES lines of progress (0 for the densest possible log)
+OUTPUT_LINES = 40
+EPOCH_LINE = "[{e:03d}/300] train_loss=0.4{e:03d} valid_loss=0.41{e:02d} valid_auc=0.87{e:02d} lr=1.0e-03 time=12.4s\n"
 CODE = "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n" + "x = 1\n" * 40
 
 
@@ -66,7 +84,8 @@ def write_episode(group: Path, competition: str, mb: float) -> None:
     with open(ep / "logs" / "agent.log", "w") as fh:
         written, i = 0, 0
         while written < target * 0.8:
-            block = AGENT_BLOCK.format(i=i % 1000, s=i % 60)
+            output = "".join(EPOCH_LINE.format(e=e) for e in range(OUTPUT_LINES))
+            block = AGENT_BLOCK.format(i=i % 1000, s=i % 60, output=output)
             fh.write(block)
             written += len(block)
             i += 1
@@ -79,7 +98,7 @@ def write_episode(group: Path, competition: str, mb: float) -> None:
 
 
 def synthetic_group(n: int, mb: float) -> Path:
-    group = WORK / f"synthetic-{n}x{mb:g}MB" / "2024-01-01T00-00-00-GMT_run-group_synthetic"
+    group = WORK / f"synthetic-{n}x{mb:g}MB-{OUTPUT_LINES}" / "2024-01-01T00-00-00-GMT_run-group_synthetic"
     if group.exists() and len(list(group.iterdir())) >= n:
         return group
     shutil.rmtree(group, ignore_errors=True)
@@ -101,15 +120,23 @@ def measure(label: str, path: Path) -> dict:
     return row
 
 
-def one_log_child(mb: float) -> None:
-    """In a fresh process: read one episode whose agent.log is `mb` MB; print peak RSS."""
-    group = WORK / f"one-log-{mb:g}MB" / "2024-01-01T00-00-00-GMT_run-group_one"
+def one_log_group(mb: float) -> Path:
+    group = WORK / f"one-log-{mb:g}MB-{OUTPUT_LINES}" / "2024-01-01T00-00-00-GMT_run-group_one"
     if not group.exists():
         group.mkdir(parents=True)
         write_episode(group, "spaceship-titanic", mb)
         # keep the JSON part small: this measures the size of one (plain, line-based) log
         for j in group.rglob("journal.json"):
             j.write_text(json.dumps({"nodes": [], "node2parent": {}}))
+    return group
+
+
+def one_log_child(mb: float) -> None:
+    """In a fresh process: read one episode whose agent.log is `mb` MB; print peak RSS."""
+    group = one_log_group(mb)  # written by the parent: this process only reads
+    from auditor import reading  # noqa: F401  (imports are not part of what is measured)
+
+    reset_peak_rss()
     base = peak_rss_mb()
     t0 = time.perf_counter()
     actions = read_like_the_pipeline(group)
@@ -124,7 +151,9 @@ def main() -> None:
     ap.add_argument("--one-log", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--sizes", default="1,10,100,1000")
     ap.add_argument("--keep", action="store_true", help="keep benchmarks/.work for the next run")
+    ap.add_argument("--output-lines", type=int, default=OUTPUT_LINES, help="lines a command prints (0: densest log)")
     args = ap.parse_args()
+    globals()["OUTPUT_LINES"] = args.output_lines
     if args.one_log is not None:
         one_log_child(args.one_log)
         return
@@ -133,7 +162,8 @@ def main() -> None:
         measure("corpus runs/ + bad-input/ (read)", SHARED / "corpus")
     measure(f"synthetic {args.episodes} episodes x {args.mb:g} MB", synthetic_group(args.episodes, args.mb))
     for mb in [float(x) for x in args.sizes.split(",")]:
-        subprocess.run([sys.executable, __file__, "--one-log", str(mb)], check=True)
+        one_log_group(mb)
+        subprocess.run([sys.executable, __file__, "--one-log", str(mb), "--output-lines", str(OUTPUT_LINES)], check=True)
     if not args.keep:
         shutil.rmtree(WORK, ignore_errors=True)
 
