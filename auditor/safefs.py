@@ -40,10 +40,12 @@ class RunFS:
     # ------------------------------------------------------------------ resolving
 
     def resolve(self, path: Path | str) -> Path:
-        """The real path of `path` if it stays inside the run; UnsafePath otherwise."""
+        """The real path of `path` if it stays inside the run; UnsafePath otherwise.
+
+        `path` is a path as the caller holds it (absolute, or relative to the working
+        directory, like the root itself), not a path relative to the root.
+        """
         p = Path(path)
-        if not p.is_absolute():
-            p = self.root / p
         try:
             real = os.path.realpath(p, strict=True)
         except OSError as exc:  # ELOOP for a symlink loop, ENOENT for a dangling link
