@@ -1,6 +1,7 @@
 """The report (schema, atomic writing) and the command line's exit codes (issue 2, point 5)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,8 @@ from tests.conftest import EXAMPLE_RUN, REPO, need_shared
 
 
 def audit(*args, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "auditor.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout, whatever is installed
+    return subprocess.run([sys.executable, "-m", "auditor.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def test_committed_schema_is_what_the_models_generate():
@@ -76,3 +78,14 @@ def test_wrong_monitor_settings_in_a_rulebook_are_a_bad_argument(tmp_path):
     proc = audit(EXAMPLE_RUN, "--rules", bad)
     assert proc.returncode == 2
     assert "hand-written-submission" in proc.stderr and "min_literal_values" in proc.stderr
+
+
+def test_show_reads_context_from_a_relative_run_path(tmp_path):
+    import shutil
+
+    shutil.copytree(EXAMPLE_RUN, tmp_path / "run")
+    episode = next(p.name for p in EXAMPLE_RUN.iterdir() if p.name.startswith("random-acts-of-pizza"))
+    proc = audit("show", "run", episode, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "cannot read" not in proc.stdout
+    assert "api.openai.com" in proc.stdout
