@@ -141,9 +141,10 @@ def test_server_without_json_schema_gets_json_object(tmp_path):
 
 
 def test_requests_in_flight_never_exceed_the_concurrency_limit(tmp_path):
-    long_log = "\n".join(f"$ curl https://example.org/data/part{i}.csv -o part{i}.csv  # fetch shard {i} " + "x" * 200
+    def long_log(k: int) -> str:  # distinct per episode: identical windows would be answered from the cache
+        return "\n".join(f"$ curl https://example.org/data/ep{k}/part{i}.csv -o part{i}.csv  # fetch shard {i} " + "x" * 200
                          for i in range(400))
-    episodes = [write_episode(tmp_path / str(k), {"logs/agent.log": long_log}) for k in range(3)]
+    episodes = [write_episode(tmp_path / str(k), {"logs/agent.log": long_log(k)}) for k in range(3)]
 
     def slow(body, n):
         return Reply(answer(body), delay=0.25)
