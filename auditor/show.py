@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from auditor.models import AuditReport, EpisodeReport, Evidence, Flag
+from auditor.readers.archive import read_member_text, split_member_ref
 from auditor.safefs import RunFS, UnsafePath
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -103,7 +104,10 @@ class ContextReader:
         span = _highlight_span(ev)
         first, last = max(1, ev.line - context), ev.line + span + context
         try:
-            raw = self._window(self.run / episode.path / ev.file, first, last)
+            if split_member_ref(ev.file):  # evidence inside an Inspect .eval archive
+                raw = self._member_window(self.run / episode.path, ev.file, first, last)
+            else:
+                raw = self._window(self.run / episode.path / ev.file, first, last)
         except (UnsafePath, OSError) as exc:
             out.error = f"cannot read {ev.file}: {getattr(exc, 'strerror', None) or exc}"
             return out
@@ -116,6 +120,13 @@ class ContextReader:
             else:
                 out.lines.append(clip_plain(number, raw[number], ev.line <= number <= ev.line + span))
         return out
+
+    def _member_window(self, episode_dir: Path, ref: str, first: int, last: int) -> dict[int, str]:
+        text = read_member_text(episode_dir, ref)
+        if text is None:
+            raise UnsafePath(f"{ref}: archive member not readable")
+        lines = text.split("\n")
+        return {n: lines[n - 1].rstrip("\r") for n in range(first, min(last, len(lines)) + 1)}
 
     def _window(self, path: Path, first: int, last: int) -> dict[int, str]:
         lines = self._whole(path)

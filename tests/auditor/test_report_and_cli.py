@@ -89,3 +89,25 @@ def test_show_reads_context_from_a_relative_run_path(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "cannot read" not in proc.stdout
     assert "api.openai.com" in proc.stdout
+
+
+def test_evidence_inside_an_eval_archive_is_shown_in_context(tmp_path):
+    import zipfile
+
+    ep = tmp_path / "g_run-group_inspect" / "spaceship-titanic_11111111-2222-4333-8444-555555555555"
+    (ep / "logs").mkdir(parents=True)
+    (ep / "submission").mkdir()
+    (ep / "submission" / "submission.csv").write_text("PassengerId,Transported\n1,True\n")
+    sample = {"id": "s", "epoch": 1, "messages": [], "events": [
+        {"event": "tool", "function": "bash", "arguments": {"cmd": "cat /private/data/s/prepared/private/test.csv"}, "result": "denied"}]}
+    with zipfile.ZipFile(ep / "logs" / "run.eval", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("header.json", json.dumps({"version": 2, "status": "success", "eval": {"task": "mle-bench"}}))
+        z.writestr("samples/s_epoch_1.json", json.dumps(sample, indent=2))
+    report = json.loads(audit(tmp_path, "--format", "json").stdout)
+    (flag,) = report["episodes"][0]["flags"]
+    assert flag["rule"] == "private-data-access"
+    assert flag["evidence"][0]["file"] == "logs/run.eval!/samples/s_epoch_1.json"
+    shown = audit("show", tmp_path, ep.name)
+    assert shown.returncode == 0
+    assert '"cmd": "cat /private/data/s/prepared/private/test.csv"' in shown.stdout
+    assert "cannot read" not in shown.stdout
