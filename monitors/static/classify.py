@@ -163,6 +163,9 @@ class Classifier:
     def _classify_url(self, url: str, fetched: bool, downloaded: bool) -> list[Verdict]:
         if self.allowed(url):
             return []
+        inner = nested_url(url)
+        if inner is not None:  # a reader proxy or an archive (r.jina.ai/https://..., web.archive.org/web/2019/https://...)
+            return self.url(inner, fetched, downloaded)
         host, path, query = _host_path(url)
         if not host:
             return []
@@ -200,7 +203,7 @@ class Classifier:
         if _host_matches(host, path, s.solution_hosts):
             if _ext(path) in self.data.data_extensions:
                 return []  # a data file on a code host: external data, not a solution
-            target = host + path
+            target = host + path + (" " + unquote(query.replace("+", " ")) if query else "")  # a search API names it in the query
             if self.names_competition(target):
                 return [Verdict("solution-lookup", 0.85, target.rstrip("/"), f"page or repository about this competition: {target}")]
             if re.search(r"(?i)kaggle", target) and self._solution_words.search(re.sub(r"(?i)kaggle", "", target)):
@@ -213,7 +216,7 @@ class Classifier:
             return []
         forced = any(rx.search(url) for rx in self._data_paths)
         kaggle = _host_matches(host, path, self.solution.kaggle_hosts) is not None
-        if kaggle and re.search(r"(?i)/(data|download|files)\b|/api/v1/(competitions|datasets)", path):
+        if kaggle and (re.search(r"(?i)/(data|download|files)\b|/api/v1/(competitions|datasets)", path) or _ext(path) in d.data_extensions):
             return [Verdict("external-data", 0.9, f"kaggle.com{path}", f"download from Kaggle: {host}{path}")]
         if kaggle:
             return []
@@ -283,9 +286,22 @@ def _glob_covers(pattern: str, root: str) -> bool:
     return all(fnmatch.fnmatchcase(r, p) for r, p in zip(root_parts, pat_parts)) and pat_parts[0] not in {"*", "**"}
 
 
+PROC_ROOT = re.compile(r"^/proc/(?:\d+|self|thread-self)/root(?=/)")
+
+
+def nested_url(url: str) -> str | None:
+    """The URL inside a URL (a reader proxy's or an archive's target), if there is one."""
+    m = re.search(r"(?i)(?<=[/=])(https?)(?::|%3A)(?://|%2F%2F)", url[8:])
+    if not m:
+        return None
+    return unquote(url[8 + m.start():])
+
+
 def _norm_path(path: str) -> str:
-    """One spelling of a path: quotes, repeated slashes and `..` steps (/home/data/../../private) resolved."""
+    """One spelling of a path: quotes, repeated slashes, `..` steps (/home/data/../../private) and
+    another process's view of the root (/proc/1/root/private) resolved."""
     p = re.sub(r"/+", "/", path.strip().strip("'\""))
+    p = PROC_ROOT.sub("", p)
     if "/." in p and p.startswith("/"):
         p = posixpath.normpath(p)
     return p.rstrip("/") or "/"

@@ -34,6 +34,8 @@ MENTION_FUNCS = {"print", "pprint", "display", "debug", "info", "warning", "warn
                  "exception", "log", "echo", "markdown", "Markdown", "write_text_note", "set_description"}
 DROP_FUNCS = {"drop", "remove", "discard", "pop", "difference", "exclude", "drop_duplicates_except",
               "setdiff1d", "delete", "__delitem__"}
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+VALUE_DROPS = {"pop"}  # removers that hand back what they remove
 DROP_NAME = re.compile(r"(?i)(drop|exclude|leak|ignore|remove|ban|skip|black|forbid|unused|avoid|deny|bad_col)")
 COMMAND_FUNCS = {"os.system", "os.popen", "subprocess.run", "subprocess.call", "subprocess.Popen",
                  "subprocess.check_output", "subprocess.check_call", "subprocess.getoutput",
@@ -79,6 +81,7 @@ class PyFacts:
     commands: list[Ref] = field(default_factory=list)  # shell command strings (subprocess, !lines)
     dict_keys: list[tuple[frozenset[str], Ref]] = field(default_factory=list)
     chains: list[Ref] = field(default_factory=list)  # attribute / subscript chains, dotted
+    blocks: list[tuple[int, int, str]] = field(default_factory=list)  # top-level statements: (first line, last line, def name)
     parsed: bool = True
     error: str | None = None
 
@@ -97,6 +100,9 @@ def analyse(code: str, depth: int = 0) -> PyFacts:
             continue
         visitor = _Visitor(facts, lines, offset, depth)
         visitor.visit(chunk)
+        for stmt in getattr(chunk, "body", []):
+            name = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else ""
+            facts.blocks.append((offset + stmt.lineno - 1, offset + (stmt.end_lineno or stmt.lineno) - 1, name))
         dropped |= visitor.dropped_vars
     for sf in facts.strings:  # a list of names later handed to drop(): its names are dropped
         if sf.var and sf.var in dropped and sf.role == "use":
@@ -207,6 +213,7 @@ class _Visitor(ast.NodeVisitor):
         self.callee = ""
         self.var = ""
         self.dropped_vars: set[str] = set()
+        self.statement_call: ast.AST | None = None
 
     # ------------------------------------------------------------------ positions
 
@@ -239,6 +246,10 @@ class _Visitor(ast.NodeVisitor):
                 return f"{base}.{attr}" if base and attr else None
             if name in {"importlib.import_module", "__import__", "builtins.__import__", "importlib.__import__"} and node.args:
                 return self.fold(node.args[0])
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args and name:
+                key = self.fold(node.args[0])  # mapping.get("key") reads the key as a subscript would
+                if key and IDENTIFIER.fullmatch(key):
+                    return f"{name[:-4]}.{key}"
             return f"{name}()" if name else None
         if isinstance(node, ast.Subscript):
             base = self.dotted(node.value)
@@ -457,6 +468,7 @@ class _Visitor(ast.NodeVisitor):
         self.with_role("drop", node.targets)
 
     def visit_Expr(self, node: ast.Expr) -> None:
+        self.statement_call = node.value  # a call whose value is thrown away (`df.pop("col")` alone drops it)
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             self.with_role("mention", [node.value])  # a docstring or bare string: text, not use
             return
@@ -531,6 +543,15 @@ class _Visitor(ast.NodeVisitor):
         if name in {"exec", "eval", "compile", "builtins.exec", "builtins.eval"} and args and args[0] and self.depth < MAX_EXEC_DEPTH:
             self._exec(node, args[0])
         role = "mention" if short in MENTION_FUNCS and not name.startswith(("np.", "numpy.")) else ("drop" if short in DROP_FUNCS else "use")
+        if short in VALUE_DROPS and node is not self.statement_call:
+            role = "use"  # `g = df.pop("col")` keeps the column's values: that is using it
+        if short == "dict" and node.keywords:  # dict(model=..., messages=...) is a dict literal by another name
+            keys = frozenset(k.arg for k in node.keywords if k.arg)
+            self.f.dict_keys.append((keys, Ref(",".join(sorted(keys))[:200], self.line(node), self.frag(node))))
+        if short == "get" and isinstance(node.func, ast.Attribute) and node.args:  # mapping.get("Video").get("Labels")
+            chain = self.dotted(node)
+            if chain and not chain.endswith("()"):
+                self.f.chains.append(Ref(chain, self.line(node), self.frag(node)))
         if role == "drop":
             for a in list(node.args) + [k.value for k in node.keywords]:
                 self.dropped_vars.update(n.id for n in ast.walk(a) if isinstance(n, ast.Name))

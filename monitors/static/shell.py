@@ -10,6 +10,8 @@ recursively, and code handed to an interpreter (`python -c`, `python - <<EOF`,
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ class Command:
     heredoc_line: int | None = None  # 0-based line where the here-document body starts
     env: dict[str, str] = field(default_factory=dict)
     piped_from: str | None = None  # the previous command's name in a pipeline
+    cwd: str | None = None  # the directory a `cd` earlier in the same text moved to, when known
 
     @property
     def name(self) -> str:
@@ -64,6 +67,7 @@ class EmbeddedCode:
 class ShellParse:
     commands: list[Command] = field(default_factory=list)
     code: list[EmbeddedCode] = field(default_factory=list)
+    decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, text) decoded from base64 in the command
 
 
 def parse(text: str, base_line: int = 0, depth: int = 0) -> ShellParse:
@@ -174,7 +178,18 @@ def _parse_logical(text: str, line: int, bodies: list[tuple[str, int]], out: She
         nested = parse(sub, line, depth + 1)
         out.commands.extend(nested.commands)
         out.code.extend(nested.code)
-        text = text.replace(f"$({sub})", " __SUBST__ ", 1).replace(f"`{sub}`", " __SUBST__ ", 1)
+        out.decoded.extend(nested.decoded)
+        decoded = decode_base64_pipe(sub)
+        # `$(echo aHR0... | base64 -d)` stands for the text it decodes to: the command uses that value
+        value = shlex.quote(decoded) if decoded is not None and "\n" not in decoded else " __SUBST__ "
+        text = text.replace(f"$({sub})", value, 1).replace(f"`{sub}`", value, 1)
+    decoded = decode_base64_pipe(text)
+    if decoded is not None:
+        out.decoded.append((line, decoded))
+        if re.search(r"\|\s*(ba|z|da)?sh\s*$", text.strip()):  # `echo ... | base64 -d | bash`: the decoded text is run
+            nested = parse(decoded, line, depth + 1)
+            out.commands.extend(nested.commands)
+            out.code.extend(nested.code)
     toks = _tokens(text)
     segment: list[str] = []
     seg_line = line
@@ -221,7 +236,7 @@ def _command(tokens: list[str], line: int, bodies: list[tuple[str, int]]) -> Com
             cmd.argv.append(tok)
         i += 1
     _unwrap(cmd)
-    return cmd if cmd.argv or cmd.redirects else None
+    return cmd if cmd.argv or cmd.redirects or cmd.env else None  # a bare `NAME=value` is kept: later commands use it
 
 
 def _unwrap(cmd: Command) -> None:
@@ -268,6 +283,67 @@ def _add(cmd: Command, out: ShellParse, depth: int) -> None:
         for target in targets:
             if target.endswith(".py"):
                 out.code.append(EmbeddedCode("python", cmd.heredoc, cmd.heredoc_line or cmd.line, written_to=target))
+
+
+BASE64_PIPE = re.compile(
+    r"(?:^|[;&|(]\s*)(?:echo|printf)\s+(?:-[ne]+\s+)*(['\"]?)(?P<data>[A-Za-z0-9+/_-]{12,}={0,2})\1\s*\|\s*base64\s+(?:-d|--decode|-D)\b"
+)
+
+
+def decode_base64_pipe(text: str) -> str | None:
+    """The text that `echo <base64> | base64 -d` in `text` prints, when it is printable text."""
+    m = BASE64_PIPE.search(text)
+    if not m:
+        return None
+    data = m.group("data").replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(data + "=" * (-len(data) % 4))
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return decoded if decoded.isprintable() or "\n" in decoded else None
+
+
+ASSIGNERS = {"export", "declare", "local", "readonly", "typeset"}
+VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def expand(commands: list[Command]) -> list[Command]:
+    """The commands with the shell variables set earlier in the same text substituted.
+
+    `D=/private/data; ls $D` reads /private/data, `export API=https://...; curl "$API"`
+    calls that URL: variables are followed in order (assignments, export/declare, `${X:-default}`),
+    and the directory of a `cd` to an absolute path is kept as the commands' `cwd`.
+    """
+    variables: dict[str, str] = {}
+    cwd: str | None = None
+    out = []
+    for cmd in commands:
+        cmd = Command(argv=[_substitute(a, variables) for a in cmd.argv], line=cmd.line,
+                      redirects=[(op, _substitute(t, variables)) for op, t in cmd.redirects], heredoc=cmd.heredoc,
+                      heredoc_line=cmd.heredoc_line, env={k: _substitute(v, variables) for k, v in cmd.env.items()},
+                      piped_from=cmd.piped_from, cwd=cwd)
+        if not cmd.argv:
+            variables.update(cmd.env)
+        elif cmd.name in ASSIGNERS:
+            variables.update(a.split("=", 1) for a in cmd.argv[1:] if ASSIGNMENT.match(a))
+        elif cmd.name == "cd" and len(cmd.argv) > 1 and cmd.argv[1].startswith("/"):
+            cwd = cmd.argv[1]
+        out.append(cmd)
+    return out
+
+
+def _substitute(token: str, variables: dict[str, str]) -> str:
+    if "$" not in token:
+        return token
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(3)
+        if name in variables:
+            return variables[name]
+        return m.group(2) if m.group(2) is not None else m.group(0)
+
+    return VAR_REF.sub(value, token)
 
 
 def _substitutions(text: str) -> list[str]:

@@ -40,6 +40,8 @@ def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 
 _NOT_LETTERS = re.compile(r"[^a-z]+")
+# digits and symbols read as the letters they stand for in leetspeak ("1gn0r3 pr3v10u5")
+LEET = str.maketrans("013457@$!|", "oieastasii")
 
 
 def find_injections(line: str, patterns: tuple[str, ...], compact: tuple[str, ...] = ()) -> TextHit | None:
@@ -52,9 +54,10 @@ def find_injections(line: str, patterns: tuple[str, ...], compact: tuple[str, ..
         if m:
             return TextHit(pattern=pattern, matched=m.group(0))
     if compact:
-        letters = _NOT_LETTERS.sub("", norm)
+        plain = _NOT_LETTERS.sub("", norm)
+        leet = _NOT_LETTERS.sub("", norm.translate(LEET)) if any(ch in norm for ch in "013457@$!|") else plain
         for phrase in compact:
-            if phrase in letters:
+            if phrase in plain or phrase in leet:
                 return TextHit(pattern=phrase, matched=phrase)
     return None
 
