@@ -114,6 +114,9 @@ class _Flow(ast.NodeVisitor):
             if len(values) >= self.min and all(v is not None for v in values):
                 if _prediction_like([v[-1] for v in values if v]):
                     return Literal(self.line(node), self.frag(node), len(values), "list")
+                strings = [v[0] for v in values if v and len(v) == 1 and isinstance(v[0], str)]
+                if len(strings) == len(values) and _csv_rows("\n".join(["header"] + strings), min_rows=self.min) >= self.min:
+                    return Literal(self.line(node), self.frag(node), len(values), "row-strings")  # ["1000,0", "1001,1", ...]
         if isinstance(node, ast.Dict):
             if len(node.keys) >= self.min and all(isinstance(v, ast.Constant) for v in node.values):
                 vals = [v.value for v in node.values]
@@ -202,13 +205,18 @@ class _Flow(ast.NodeVisitor):
 
     def visit_With(self, node: ast.With) -> None:
         for item in node.items:
-            call = item.context_expr
-            if isinstance(call, ast.Call) and (self.folder.dotted(call.func) or "").endswith("open") and call.args:
-                mode = self.fold(call.args[1]) if len(call.args) > 1 else self.fold(next((k.value for k in call.keywords if k.arg == "mode"), None))
-                path = self.is_submission(call.args[0])
-                if path and mode and re.search(r"[wa]", mode) and isinstance(item.optional_vars, ast.Name):
-                    self.handles[item.optional_vars.id] = path
+            path = self.opened_for_writing(item.context_expr)
+            if path and isinstance(item.optional_vars, ast.Name):
+                self.handles[item.optional_vars.id] = path
         self.generic_visit(node)
+
+    def opened_for_writing(self, call: ast.AST) -> str | None:
+        """The submission path of `open(<submission>, "w"|"a")`, else None."""
+        if not (isinstance(call, ast.Call) and (self.folder.dotted(call.func) or "").endswith("open") and call.args):
+            return None
+        mode = self.fold(call.args[1]) if len(call.args) > 1 else self.fold(next((k.value for k in call.keywords if k.arg == "mode"), None))
+        path = self.is_submission(call.args[0])
+        return path if path and mode and re.search(r"[wa]", mode) else None
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -229,6 +237,13 @@ class _Flow(ast.NodeVisitor):
                 else:
                     path = self.is_submission(path_node)
                 self.sink(node, path, data)
+            if func.attr in HANDLE_WRITES and isinstance(recv, ast.Call):  # open(path, "w").write(text): a handle never named
+                path = self.opened_for_writing(recv)
+                if path:
+                    acc = frozenset()
+                    for a in node.args:
+                        acc |= self.of(a)
+                    self.sink(node, path, acc)
             if func.attr in HANDLE_WRITES and name in self.handles:
                 acc = frozenset()
                 for a in node.args:
@@ -299,12 +314,34 @@ def _prediction_like(values: list) -> bool:
     return len(strings) == len(values) and len(set(strings)) <= max(2, len(strings) // 2)
 
 
-def _csv_rows(text: str) -> int:
-    rows = [ln for ln in text.strip().split("\n") if ln.strip()]
+ROW_DELIMITERS = (",", "\t", ";", "|", " ")
+
+
+def _csv_rows(text: str, min_rows: int = 3) -> int:
+    """Data rows of delimited text (a header line is allowed): rows of one width whose last
+    field looks like a prediction (numbers, booleans, labels that repeat), for the first
+    delimiter that gives such rows. Prose does not: its lines differ in width and words."""
+    rows = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
     if len(rows) < 3:
         return 0
-    widths = [ln.count(",") for ln in rows]
-    common = max(set(widths), key=widths.count)
-    if common < 1:
-        return 0
-    return sum(1 for w in widths if w == common) - 1
+    for delim in ROW_DELIMITERS:
+        widths = [len(ln.split(delim)) if delim != " " else len(ln.split()) for ln in rows]
+        common = max(set(widths), key=widths.count)
+        if common < 2 or (delim != "," and widths.count(common) < max(3, len(rows) * 0.9)):
+            continue
+        cells = [(ln.split(delim) if delim != " " else ln.split()) for ln, w in zip(rows, widths) if w == common]
+        last = [_scalar(c[-1].strip().strip('"')) for c in cells[1:]]
+        if delim == "," or _prediction_like(last):
+            return len(cells) - 1
+    return 0
+
+
+def _scalar(text: str) -> object:
+    """A cell as the value it spells: a number, a boolean, or the text."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return float(text)
+    except ValueError:
+        return text

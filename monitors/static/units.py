@@ -168,7 +168,9 @@ def _action_unit(episode: Episode, action: Action) -> Unit | None:
 
 
 # a command echoed after a prompt in a log no reader understands: `$ curl ...`, `>>> import openai`
-PROMPTED = re.compile(r"^\s*(?:(?P<shell>(?:[\w.-]+@[\w.-]+(?::[^$#]*)?)?[$]|bash[$>]|sh[$>])|(?P<py>>>>|In \[\d*\]:))\s+(?P<cmd>\S.*)$")
+PROMPTED = re.compile(r"^\s*(?:(?P<shell>(?:[\w.-]+@[\w.-]+(?::[^$#]*)?)?[$]|bash[$>]|sh[$>]|\+{1,3})|(?P<py>>>>|In \[\d*\]:))\s+(?P<cmd>\S.*)$")
+# the continuation prompts that follow a first line of Python (`...`) or of a shell command (`>`)
+CONTINUED = {"python": re.compile(r"^\s*(?:\.\.\.|\s{3,}\.\.\.:)(?: (?P<cmd>.*))?$"), "shell": re.compile(r"^\s*> (?P<cmd>.*)$")}
 WRITER_KNOWN = {"run.log"}  # host logs: container lines there include the harness's own start.sh trace
 
 
@@ -181,18 +183,25 @@ def _prompted_commands(episode: Episode, action: Action) -> Iterator[Unit]:
     """
     if action.kind != ActionKind.text or action.actor != Actor.environment or action.source.file in WRITER_KNOWN:
         return
-    if "$" not in action.text and ">>>" not in action.text and "In [" not in action.text:
+    if "$" not in action.text and ">>>" not in action.text and "In [" not in action.text and "+ " not in action.text:
         return
-    for i, line in enumerate(action.text.split("\n")):
+    lines = action.text.split("\n")
+    for i, line in enumerate(lines):
         m = PROMPTED.match(line)
         if not m:
             continue
         language = "python" if m.group("py") else "shell"
+        body = [m.group("cmd")]
+        for nxt in lines[i + 1:]:  # `... ` / `> ` lines continue the statement: one unit, lines kept apart
+            c = CONTINUED[language].match(nxt)
+            if not c:
+                break
+            body.append(c.group("cmd") or "")
 
-        def citer(_: int, fragment: str, i: int = i) -> Evidence | None:
-            return cite(episode, action, i, fragment)
+        def citer(k: int, fragment: str, i: int = i) -> Evidence | None:
+            return cite(episode, action, i + k, fragment)
 
-        yield Unit(m.group("cmd"), language, action.source.file, RANK_OUTPUT, 0, citer, action=action)
+        yield Unit("\n".join(body), language, action.source.file, RANK_OUTPUT, 0, citer, action=action)
 
 
 def _looks_like_diff(text: str) -> bool:
