@@ -15,6 +15,14 @@ that class is filled key by key (about 70 µs a key: minutes for the millions of
 chunks of 100,000 notebooks, at every load) and persists only through pickle or a
 Redis/Cassandra server, where sorted arrays build in seconds and search by bisection.
 
+LSH over 16-line chunks misses copies shorter than a chunk (a 40 % part of a short
+notebook, or a short notebook over a few cells): their chunks are mostly the agent's
+own code. A second, exact candidate source covers them: a sample of every notebook's
+API fingerprints (one in `FP_SAMPLE`, by hash value, so both sides keep the same
+ones) in a sorted array, the notebook of each beside it. A notebook sharing at least
+`MIN_SHARED_FP` sampled fingerprints with the query is a candidate too; fingerprints
+found in more than `MAX_POSTING` notebooks are boilerplate and ignored.
+
 The file is one `.npz` (numpy, loaded with `allow_pickle=False`): arrays for the
 signatures, the notebooks' code and line maps, and a JSON header validated with
 pydantic. Nothing in it is executed or unpickled, so an index from elsewhere is safe
@@ -44,7 +52,7 @@ from monitors.plagiarism.notebooks import CodeText, NotebookFile
 from monitors.plagiarism.pairs import Doc, analyse, compare
 
 FORMAT = "mle-auditor-plagiarism-index"
-VERSION = 2
+VERSION = 3  # 3: imports dropped, module paths and self. normalised
 NUM_PERM = 64
 SEED = 1
 STEP = 32  # fingerprints; a chunk is two steps, about 16 lines of code
@@ -53,6 +61,9 @@ LSH_THRESHOLD = 0.3
 MAX_CANDIDATES = 10
 MIN_HIT_SHARE = 4  # candidates need at least 1/4 of the best candidate's chunk hits
 DEFAULT_COPY_THRESHOLD = 0.6
+FP_SAMPLE = 4  # one API fingerprint in 4 goes into the exact candidate table
+MIN_SHARED_FP = 3  # about 30 tokens in common, among the sampled fingerprints
+MAX_POSTING = 64
 
 _LSH_PARAMS = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
 BANDS, ROWS = _LSH_PARAMS.b, _LSH_PARAMS.r
@@ -153,8 +164,12 @@ class NotebookIndex:
         file_lines: list[list[int]],
         chunk_doc: np.ndarray,
         chunk_sigs: np.ndarray,
+        fp_hashes: np.ndarray | None = None,
+        fp_docs: np.ndarray | None = None,
     ) -> None:
         self.meta = meta
+        self.fp_hashes = fp_hashes if fp_hashes is not None else np.empty(0, dtype=np.uint64)
+        self.fp_docs = fp_docs if fp_docs is not None else np.empty(0, dtype=np.int32)
         self.doc_comp = doc_comp
         self.texts = texts
         self.file_lines = file_lines
@@ -180,8 +195,10 @@ class NotebookIndex:
         sources, texts, file_lines, doc_comp = [], [], [], []
         chunk_doc: list[np.ndarray] = []
         chunk_sigs: list[np.ndarray] = []
+        fp_hashes: list[np.ndarray] = []
+        fp_docs: list[np.ndarray] = []
         notebooks = list(notebooks)
-        for nb, sigs in zip(notebooks, _signatures([nb.code.text for nb in notebooks], workers)):
+        for nb, (sigs, sampled) in zip(notebooks, _signatures([nb.code.text for nb in notebooks], workers)):
             if nb.competition not in comp_ids:
                 comp_ids[nb.competition] = len(competitions)
                 competitions.append(nb.competition)
@@ -192,6 +209,8 @@ class NotebookIndex:
             doc_comp.append(comp_ids[nb.competition])
             chunk_doc.append(np.full(len(sigs), doc_id, dtype=np.int32))
             chunk_sigs.append(sigs)
+            fp_hashes.append(sampled)
+            fp_docs.append(np.full(len(sampled), doc_id, dtype=np.int32))
         meta = IndexMeta(
             format=FORMAT, version=VERSION, k=K, w=W, num_perm=NUM_PERM, seed=SEED, chunk=CHUNK, step=STEP,
             competitions=competitions, sources=sources, backgrounds={}, content_hash=content_hash,
@@ -203,6 +222,7 @@ class NotebookIndex:
             file_lines,
             np.concatenate(chunk_doc) if chunk_doc else np.empty(0, dtype=np.int32),
             np.concatenate(chunk_sigs) if chunk_sigs else np.empty((0, NUM_PERM), dtype=np.uint32),
+            *_fingerprint_table(fp_hashes, fp_docs),
         )
         if calibrate:
             for comp in competitions:
@@ -262,12 +282,31 @@ class NotebookIndex:
         docs = docs[self.doc_comp[docs] == cid]  # a salted key may collide across competitions
         ids, hits = np.unique(docs, return_counts=True)
         order = np.lexsort((ids, -hits))[:limit]
-        if len(order) == 0:
+        found: list[Candidate] = []
+        if len(order):
+            # the source of a copy shares many chunks; notebooks that share a small
+            # fraction of the best one's hits are chance band collisions, not worth a comparison
+            floor = max(1, int(hits[order[0]]) // MIN_HIT_SHARE)
+            found = [Candidate(int(ids[i]), int(hits[i])) for i in order if hits[i] >= floor]
+        known = {c.doc for c in found}
+        return found + [c for c in self.fingerprint_candidates(cid, query, limit) if c.doc not in known]
+
+    def fingerprint_candidates(self, cid: int, query: Doc, limit: int) -> list[Candidate]:
+        """Notebooks of competition `cid` sharing at least `MIN_SHARED_FP` sampled API
+        fingerprints with the query, most first."""
+        sampled = sampled_fingerprints(query)
+        if len(sampled) == 0 or len(self.fp_hashes) == 0:
             return []
-        # the source of a copy shares many chunks; notebooks that share a small
-        # fraction of the best one's hits are chance band collisions, not worth a comparison
-        floor = max(1, int(hits[order[0]]) // MIN_HIT_SHARE)
-        return [Candidate(int(ids[i]), int(hits[i])) for i in order if hits[i] >= floor]
+        lo = np.searchsorted(self.fp_hashes, sampled, side="left")
+        hi = np.searchsorted(self.fp_hashes, sampled, side="right")
+        keep = (hi > lo) & (hi - lo <= MAX_POSTING)
+        if not keep.any():
+            return []
+        docs = np.concatenate([self.fp_docs[a:b] for a, b in zip(lo[keep].tolist(), hi[keep].tolist())])
+        docs = docs[self.doc_comp[docs] == cid]
+        ids, hits = np.unique(docs, return_counts=True)
+        order = np.lexsort((ids, -hits))[:limit]
+        return [Candidate(int(ids[i]), int(hits[i])) for i in order if hits[i] >= MIN_SHARED_FP]
 
     # ------------------------------------------------------------------ files
 
@@ -285,6 +324,8 @@ class NotebookIndex:
             "file_line_offsets": _offsets([len(fl) for fl in self.file_lines]),
             "chunk_doc": self.chunk_doc,
             "chunk_sigs": self.chunk_sigs,
+            "fp_hashes": self.fp_hashes,
+            "fp_docs": self.fp_docs,
         }
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".npz", dir=path.parent)
         try:
@@ -308,7 +349,7 @@ class NotebookIndex:
     @classmethod
     def _from_arrays(cls, a: dict[str, np.ndarray], where: str) -> NotebookIndex:
         needed = {"meta", "doc_comp", "text_bytes", "text_offsets", "file_lines", "file_line_offsets",
-                  "chunk_doc", "chunk_sigs"}  # fmt: skip
+                  "chunk_doc", "chunk_sigs", "fp_hashes", "fp_docs"}  # fmt: skip
         missing = needed - set(a)
         if missing:
             raise IndexFormatError(f"{where}: not a plagiarism index: missing {sorted(missing)}")
@@ -329,6 +370,9 @@ class NotebookIndex:
             and (n == 0 or (int(doc_comp.max()) < len(meta.competitions) and int(doc_comp.min()) >= 0))
             and (len(chunk_doc) == 0 or (int(chunk_doc.max()) < n and int(chunk_doc.min()) >= 0))
             and int(t_off[-1]) == len(a["text_bytes"]) and int(l_off[-1]) == len(a["file_lines"])
+            and a["fp_hashes"].shape == a["fp_docs"].shape and a["fp_hashes"].ndim == 1
+            and (len(a["fp_docs"]) == 0 or (int(a["fp_docs"].max()) < n and int(a["fp_docs"].min()) >= 0))
+            and bool(np.all(a["fp_hashes"][1:] >= a["fp_hashes"][:-1]))
         )  # fmt: skip
         if not consistent:
             raise IndexFormatError(f"{where}: index arrays are inconsistent (truncated or edited file)")
@@ -336,15 +380,31 @@ class NotebookIndex:
         texts = [raw[t_off[i] : t_off[i + 1]].decode("utf-8", errors="replace") for i in range(n)]
         fl = a["file_lines"].tolist()
         file_lines = [fl[l_off[i] : l_off[i + 1]] for i in range(n)]
-        return cls(meta, doc_comp.astype(np.int32), texts, file_lines, chunk_doc.astype(np.int32), sigs.astype(np.uint32))
+        return cls(meta, doc_comp.astype(np.int32), texts, file_lines, chunk_doc.astype(np.int32), sigs.astype(np.uint32),
+                   a["fp_hashes"].astype(np.uint64), a["fp_docs"].astype(np.int32))
 
 
-def _signatures_of(text: str) -> np.ndarray:
-    return chunk_signatures(analyse(text))
+def sampled_fingerprints(doc: Doc) -> np.ndarray:
+    """The doc's API fingerprints that go into the exact candidate table (unique, sorted)."""
+    h = doc.api.hashes
+    return np.unique(h[((h >> np.uint64(17)) % np.uint64(FP_SAMPLE)) == 0])
 
 
-def _signatures(texts: list[str], workers: int) -> Iterable[np.ndarray]:
-    """Chunk signatures of every text; in `workers` processes for large corpora."""
+def _fingerprint_table(hashes: list[np.ndarray], docs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    if not hashes:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int32)
+    h, d = np.concatenate(hashes), np.concatenate(docs)
+    order = np.argsort(h, kind="stable")
+    return h[order], d[order]
+
+
+def _signatures_of(text: str) -> tuple[np.ndarray, np.ndarray]:
+    doc = analyse(text)
+    return chunk_signatures(doc), sampled_fingerprints(doc)
+
+
+def _signatures(texts: list[str], workers: int) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """Chunk signatures and sampled fingerprints of every text; in `workers` processes for large corpora."""
     if workers <= 1 or len(texts) < 200:
         return map(_signatures_of, texts)
     with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -1,10 +1,18 @@
 """The registered monitor: the agent's code against public notebooks of its competition.
 
 What is checked: the episode's code files (`code/`, `best_solution.py`; notebooks
-by their code cells) and the agent's own Python actions (IPython cells, AIDE journal
-nodes, Python tool calls), each as one unit. Identical units (AIDE repeats the best
-node in three places) are compared once; the first place they occur in is cited,
-code files before logs.
+by their code cells) and the agent's own code in its actions (IPython cells, AIDE
+journal nodes, Python tool calls, Python files it wrote, the new side of MLAB's Edit
+Script diffs, Python handed to an interpreter in a shell command), each as one unit,
+and all of them together as one agent document (`analyse_parts`: in order, each
+statement once), so that a notebook pasted over many cells, nodes or edits is seen
+whole. Identical units (AIDE repeats the best node in three places) are compared
+once; the first place they occur in is cited, code files before logs.
+
+A pair is a copy when its score reaches the threshold, or when it holds a large
+enough part of the notebook (`partial_share` of its tokens, at least
+`partial_min_tokens`): 40 % of a short notebook pasted into long own code scores low
+on similarity yet is a copy.
 
 Where the notebooks come from: `--notebooks DIR|INDEX`, else the environment variable
 `MLE_AUDITOR_NOTEBOOKS`. Without either the monitor reports itself unavailable:
@@ -12,11 +20,12 @@ a plagiarism check against nothing would read as "no plagiarism".
 
 Settings (`[rules.settings]` of the `plagiarism` rule): `threshold` (default 0.6, as
 MLE-bench), `margin` over the competition's background, `min_copied_tokens`,
-`max_flags` per episode.
+`partial_share`, `partial_min_tokens`, `max_flags` per episode.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 from dataclasses import dataclass
@@ -32,15 +41,45 @@ from monitors.plagiarism.cli import load_or_build_index
 from monitors.plagiarism.fragments import Fragment
 from monitors.plagiarism.index import NotebookIndex
 from monitors.plagiarism.notebooks import CodeText, code_of_file
-from monitors.plagiarism.pairs import Doc, PairResult, analyse, capped_containment, compare
+from monitors.plagiarism.pairs import Doc, PairResult, analyse, analyse_parts, capped_containment, compare
+from monitors.plagiarism.tokenize import Bindings, import_bindings
+from monitors.static.shell import parse as parse_shell
+from monitors.static.units import new_side
 
 RULE = "plagiarism"
 ENV_NOTEBOOKS = "MLE_AUDITOR_NOTEBOOKS"
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_MIN_COPIED_TOKENS = 80  # about 8 lines: less is an idiom, whatever the share
+DEFAULT_PARTIAL_SHARE = 0.4
+DEFAULT_PARTIAL_MIN_TOKENS = 150  # about 15 lines of the notebook
 DEFAULT_MAX_FLAGS = 3
 EVIDENCE_FRAGMENTS = 3
 PREFER_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class CopyRule:
+    """When a pair is a copy: the rulebook's settings, calibrated for the competition."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    min_tokens: int = DEFAULT_MIN_COPIED_TOKENS
+    partial_share: float = DEFAULT_PARTIAL_SHARE
+    partial_min_tokens: int = DEFAULT_PARTIAL_MIN_TOKENS
+
+    def whole(self, result: PairResult) -> bool:
+        """The pair scores as a copy (most of the agent's code, or most of the notebook)."""
+        m = result.metrics
+        return result.score >= self.threshold and m.agent_coverage * m.agent_tokens >= self.min_tokens
+
+    def partial(self, result: PairResult) -> bool:
+        """A large part of the notebook is in the agent's code, however much else it holds
+        (API channel: names the copier keeps, so shared shapes alone do not count)."""
+        m = result.api
+        copied = m.notebook_coverage * m.notebook_tokens
+        return m.notebook_coverage >= self.partial_share and copied >= max(self.partial_min_tokens, self.min_tokens)
+
+    def is_copy(self, result: PairResult) -> bool:
+        return self.whole(result) or self.partial(result)
 
 
 @dataclass
@@ -60,9 +99,42 @@ class Unit:
 
 
 @dataclass
-class Hit:
-    unit: Unit
+class Query:
+    """Agent code compared with the notebooks: one unit, or the agent document of several.
+    Doc line n is line `n - offsets[i]` of units[i]."""
+
+    units: list[Unit]
+    offsets: list[int]
     doc: Doc
+
+    def locate(self, line: int) -> tuple[int, int]:
+        """(unit index, 1-based line in that unit) of document line `line`."""
+        i = max(bisect.bisect_right(self.offsets, line - 1) - 1, 0)
+        return i, line - self.offsets[i]
+
+    def text_line(self, line: int) -> str:
+        i, n = self.locate(line)
+        lines = self.units[i].code.text.split("\n")
+        return lines[n - 1] if 1 <= n <= len(lines) else ""
+
+    def unit_end(self, line: int) -> int:
+        """The document line of the last line of the unit holding `line`."""
+        i, _ = self.locate(line)
+        return self.offsets[i] + self.units[i].code.text.count("\n") + 1
+
+    def label(self, first: int, last: int) -> str:
+        i, a = self.locate(first)
+        j, b = self.locate(last)
+        if i == j:
+            return self.units[i].label(a, b)
+        places = {u.file for u in self.units[i : j + 1]}
+        return (f"the agent's code from {self.units[i].label(a, a)} to {self.units[j].label(b, b)} "
+                f"({j - i + 1} pieces in {len(places)} file(s), read as one document)")
+
+
+@dataclass
+class Hit:
+    query: Query
     notebook: int
     result: PairResult
 
@@ -92,21 +164,17 @@ class PlagiarismMonitor(Monitor):
         if self.index is None or not self.index.docs_of(episode.competition_id):
             return []
         settings = ctx.rulebook.settings(RULE)
-        default = float(settings.get("threshold", DEFAULT_THRESHOLD))
-        margin = float(settings.get("margin", DEFAULT_MARGIN))
-        min_tokens = int(settings.get("min_copied_tokens", DEFAULT_MIN_COPIED_TOKENS))
         max_flags = int(settings.get("max_flags", DEFAULT_MAX_FLAGS))
-        background = self.index.background(episode.competition_id)
-        threshold = background.threshold(default, margin)
-        hits = [h for h in best_hits(self.index, episode) if is_copy(h, threshold, min_tokens)]
+        rule = copy_rule(settings, self.index, episode.competition_id)
+        hits = best_hits(self.index, episode, rule)
         flags = []
         for hit in sorted(hits, key=lambda h: -h.result.score)[:max_flags]:
-            flag = self._flag(episode, hit, threshold)
+            flag = self._flag(episode, hit, rule)
             if flag is not None:
                 flags.append(flag)
         return flags
 
-    def _flag(self, episode: Episode, hit: Hit, threshold: float) -> Flag | None:
+    def _flag(self, episode: Episode, hit: Hit, rule: CopyRule) -> Flag | None:
         assert self.index is not None
         source = self.index.source(hit.notebook)
         nb_code = self.index.code(hit.notebook)
@@ -118,19 +186,23 @@ class PlagiarismMonitor(Monitor):
             return None
         m = hit.result.metrics
         frags = m.fragments
-        first, last = agent_span(hit.doc, evidence_fragments(frags))
+        first, last = agent_span(hit.query.doc, evidence_fragments(frags))
         background = self.index.background(episode.competition_id)
+        why = "" if rule.whole(hit.result) else (
+            f"; a partial copy: {hit.result.api.notebook_coverage:.0%} of the notebook "
+            f"({hit.result.api.notebook_coverage * hit.result.api.notebook_tokens:.0f} tokens) is in the agent's code"
+        )
         summary = (
-            f"{hit.unit.label(first, last)} is copied from public notebook {source}: "
+            f"{hit.query.label(first, last)} is copied from public notebook {source}: "
             f"score {score:.2f} (similarity {m.similarity:.2f}, {capped_containment(m):.0%} of the shorter side) in "
-            f"{len(frags)} shared fragment(s), the longest {frags[0].length} tokens ({_line_count(hit.doc, frags[0])} lines), "
-            f"{m.agent_coverage:.0%} of the agent's code covered; threshold {threshold:.2f}; {background.describe(score)}"
+            f"{len(frags)} shared fragment(s), the longest {frags[0].length} tokens ({_line_count(hit.query.doc, frags[0])} lines), "
+            f"{m.agent_coverage:.0%} of the agent's code covered; threshold {rule.threshold:.2f}{why}; {background.describe(score)}"
         )
         return Flag(
             rule=RULE,
             severity="high",
             monitor=self.name,
-            confidence=confidence(score, threshold),
+            confidence=confidence(max(score, rule.threshold if rule.partial(hit.result) else score), rule.threshold),
             summary=summary,
             evidence=evidence,
         )
@@ -140,6 +212,17 @@ def notebooks_source(ctx: AuditContext) -> str | None:
     return ctx.notebooks or os.environ.get(ENV_NOTEBOOKS) or None
 
 
+def copy_rule(settings: dict, index: NotebookIndex, competition: str) -> CopyRule:
+    default = float(settings.get("threshold", DEFAULT_THRESHOLD))
+    margin = float(settings.get("margin", DEFAULT_MARGIN))
+    return CopyRule(
+        threshold=index.background(competition).threshold(default, margin),
+        min_tokens=int(settings.get("min_copied_tokens", DEFAULT_MIN_COPIED_TOKENS)),
+        partial_share=float(settings.get("partial_share", DEFAULT_PARTIAL_SHARE)),
+        partial_min_tokens=int(settings.get("partial_min_tokens", DEFAULT_PARTIAL_MIN_TOKENS)),
+    )
+
+
 def confidence(score: float, threshold: float) -> float:
     """0.6 at the threshold, rising to 0.99 for a verbatim copy."""
     if threshold >= 1.0:
@@ -147,27 +230,20 @@ def confidence(score: float, threshold: float) -> float:
     return round(min(0.99, 0.6 + 0.4 * max(0.0, score - threshold) / (1.0 - threshold)), 3)
 
 
-def is_copy(hit: Hit, threshold: float, min_tokens: int) -> bool:
-    m = hit.result.metrics
-    copied = m.agent_coverage * m.agent_tokens
-    return hit.result.score >= threshold and copied >= min_tokens
-
-
 # --------------------------------------------------------------------------- units
 
 
 def agent_units(episode: Episode) -> list[Unit]:
-    """Code files first, then the agent's Python actions; identical code only once."""
+    """Code files first, then the agent's code in its actions; identical code only once."""
     units: list[Unit] = []
     for cf in sorted(episode.code_files, key=lambda c: (c.language != "python", c.path)):
         if cf.language == "python":
             units.append(Unit(code_of_file(cf.path, cf.text), cf.path))
         elif cf.language == "notebook":
             units.append(Unit(code_of_file(".ipynb", cf.text), cf.path, encoding=SourceEncoding.json))
-    for action in episode.actions_of(ActionKind.python, ActionKind.file_write):
-        if action.kind == ActionKind.file_write and not _is_python_write(action):
-            continue
-        units.append(Unit(CodeText(action.text), action.source.file, action=action, encoding=action.source.encoding))
+    for action in episode.actions_of(ActionKind.python, ActionKind.file_write, ActionKind.shell):
+        for text in action_code(action):
+            units.append(Unit(CodeText(text), action.source.file, action=action, encoding=action.source.encoding))
     seen: set[str] = set()
     unique = []
     for u in units:
@@ -178,24 +254,55 @@ def agent_units(episode: Episode) -> list[Unit]:
     return unique
 
 
-def _is_python_write(action: Action) -> bool:
-    path = str(action.meta.get("path") or "")
-    return path.endswith(".py")
+def action_code(action: Action) -> list[str]:
+    """The Python an action holds, line for line with its text (other lines blank), so
+    that line i of the code is line i of the action and cites there."""
+    if action.kind == ActionKind.python:
+        return [action.text]
+    if action.kind == ActionKind.file_write:
+        if not str(action.meta.get("path") or "").endswith(".py"):
+            return []
+        return [new_side(action.text) if action.meta.get("diff") else action.text]
+    if "python" not in action.text and ".py" not in action.text:
+        return []  # a shell command that hands no code to Python (the common case, kept cheap)
+    out = []
+    for embedded in parse_shell(action.text).code:
+        if embedded.language == "python":
+            out.append("\n" * embedded.line + embedded.code)
+    return out
 
 
-def best_hits(index: NotebookIndex, episode: Episode) -> list[Hit]:
-    """For each notebook any unit matches, the unit to cite: the first (code files come
-    first) whose score is within `PREFER_MARGIN` of the best, so a copy in
-    code/solution.py is cited there rather than in the twelfth journal node."""
+def episode_bindings(units: list[Unit]) -> Bindings:
+    """Every import of the agent's code: a cell uses what an earlier cell imported."""
+    bound = Bindings()
+    for u in units:
+        bound = bound.merged(import_bindings(u.code.text))
+    return bound
+
+
+def queries(units: list[Unit]) -> list[Query]:
+    """Each unit alone, then (when there are several) all of them as one document."""
+    bound = episode_bindings(units)
+    out = [Query([u], [0], analyse(u.code.text, bound)) for u in units]
+    if len(units) > 1:
+        doc, offsets = analyse_parts([u.code.text for u in units], bound)
+        out.append(Query(units, offsets, doc))
+    return out
+
+
+def best_hits(index: NotebookIndex, episode: Episode, rule: CopyRule) -> list[Hit]:
+    """For each notebook the agent's code copies, the query to cite: the first (code files
+    first, the whole document last) whose score is within `PREFER_MARGIN` of the best
+    copy, so a copy in code/solution.py is cited there rather than in the twelfth
+    journal node, and a copy spread over many cells is cited across them."""
     by_notebook: dict[int, list[Hit]] = {}
-    for unit in agent_units(episode):
-        doc = analyse(unit.code.text)
-        if len(doc) == 0:
+    for query in queries(agent_units(episode)):
+        if len(query.doc) == 0:
             continue
-        for cand in index.candidates(episode.competition_id, doc):
-            result = compare(doc, index.doc(cand.doc))
-            if result.score > 0:
-                by_notebook.setdefault(cand.doc, []).append(Hit(unit, doc, cand.doc, result))
+        for cand in index.candidates(episode.competition_id, query.doc):
+            result = compare(query.doc, index.doc(cand.doc))
+            if result.score > 0 and rule.is_copy(result):
+                by_notebook.setdefault(cand.doc, []).append(Hit(query, cand.doc, result))
     chosen = []
     for hits in by_notebook.values():
         top = max(h.result.score for h in hits)
@@ -221,24 +328,23 @@ def _nb_lines(doc: Doc, frag: Fragment) -> tuple[int, int]:
     return lines[frag.nb_start], lines[min(frag.nb_end, len(lines)) - 1]
 
 
-def fragment_evidence(
-    episode: Episode, hit: Hit, nb_code: CodeText, nb_doc: Doc, base: Match
-) -> list[Evidence]:
+def fragment_evidence(episode: Episode, hit: Hit, nb_code: CodeText, nb_doc: Doc, base: Match) -> list[Evidence]:
     """For the longest fragments: the agent's first whole line of each, aligned to the
     notebook line it was copied from (rapidfuzz), with the notebook's line range."""
-    agent_lines = hit.unit.code.text.split("\n")
+    query = hit.query
     nb_lines = nb_code.text.split("\n")
     out: list[Evidence] = []
     for frag in evidence_fragments(hit.result.metrics.fragments):
-        a0, a1 = _agent_lines(hit.doc, frag)
+        a0, a1 = _agent_lines(query.doc, frag)
         b0, b1 = _nb_lines(nb_doc, frag)
-        if frag.agent_start > 0 and hit.doc.tokens.lines[frag.agent_start - 1] == a0:
+        if frag.agent_start > 0 and query.doc.tokens.lines[frag.agent_start - 1] == a0:
             a0 += 1  # the fragment starts inside a statement: cite the first whole line
-        anchor = _first_code_line(agent_lines, a0, a1)
+        anchor = _first_code_line(query, a0, min(a1, query.unit_end(a0)))
         if anchor is None:
             continue
-        guess = _mapped_line(hit.doc, nb_doc, frag, anchor)
-        nb_line = align_line(agent_lines[anchor - 1], nb_lines, max(b0, guess - 2), min(b1, guess + 2))
+        text = query.text_line(anchor)
+        guess = _mapped_line(query.doc, nb_doc, frag, anchor)
+        nb_line = align_line(text, nb_lines, max(b0, guess - 2), min(b1, guess + 2))
         match = base.model_copy(
             update={
                 "line": nb_code.file_line(nb_line),
@@ -246,7 +352,8 @@ def fragment_evidence(
                 "excerpt": nb_lines[nb_line - 1].strip()[:300] or None,
             }
         )
-        ev = _cite_unit(episode, hit.unit, anchor, agent_lines[anchor - 1], match)
+        i, local = query.locate(anchor)
+        ev = _cite_unit(episode, query.units[i], local, text, match)
         if ev is not None:
             out.append(ev)
     return out
@@ -267,9 +374,9 @@ def agent_span(doc: Doc, fragments: list[Fragment]) -> tuple[int, int]:
     return min(s[0] for s in spans), max(s[1] for s in spans)
 
 
-def _first_code_line(lines: list[str], first: int, last: int) -> int | None:
-    for n in range(first, min(last, len(lines)) + 1):
-        if lines[n - 1].strip():
+def _first_code_line(query: Query, first: int, last: int) -> int | None:
+    for n in range(first, last + 1):
+        if query.text_line(n).strip():
             return n
     return None
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from monitors.plagiarism.fingerprint import Fingerprints, fingerprint
 from monitors.plagiarism.fragments import PairMetrics, pair_metrics
 from monitors.plagiarism.notebooks import clean_code
-from monitors.plagiarism.tokenize import Tokens, tokenize
+from monitors.plagiarism.tokenize import Bindings, Tokens, tokenize
 
 CONTAINMENT_CAP = 400
 #: the structure channel matches more by chance (every name is `N`); its score is
@@ -42,10 +42,57 @@ class Doc:
         return len(self.tokens)
 
 
-def analyse(code: str) -> Doc:
+def analyse(code: str, bindings: Bindings | None = None) -> Doc:
     """Clean (boilerplate, magics, data paths) and analyse; line numbers stay those of `code`."""
-    tokens = tokenize(clean_code(code))
+    return _doc(tokenize(clean_code(code), bindings))
+
+
+def _doc(tokens: Tokens) -> Doc:
     return Doc(tokens, fingerprint(tokens.api), fingerprint(tokens.structure))
+
+
+def analyse_parts(parts: list[str], bindings: Bindings | None = None, max_tokens: int = 200_000) -> tuple[Doc, list[int]]:
+    """Several pieces of code (an agent's cells, nodes, edits, files) as one document.
+
+    Each part is tokenized on its own (a part that ends inside a bracket does not swallow
+    the next), and a statement already seen in an earlier part is left out: a debug
+    node or an edit repeats most of the code before it, and the document is the union
+    of the code, in the order it first appeared. Lines are numbered through the
+    document: part i's line n is `offsets[i] + n`.
+    """
+    seen: set[tuple[str, ...]] = set()
+    structure: list[str] = []
+    api: list[str] = []
+    lines: list[int] = []
+    offsets: list[int] = []
+    offset = 0
+    for part in parts:
+        offsets.append(offset)
+        tokens = tokenize(clean_code(part), bindings)
+        kept_here: set[tuple[str, ...]] = set()
+        for a, b in _statements(tokens.api):
+            key = tuple(tokens.api[a:b])
+            if key in seen or len(api) >= max_tokens:
+                continue
+            kept_here.add(key)
+            structure.extend(tokens.structure[a:b])
+            api.extend(tokens.api[a:b])
+            lines.extend(n + offset for n in tokens.lines[a:b])
+        seen |= kept_here  # repeats inside one part are the code's own, and stay
+        offset += part.count("\n") + 2
+    return _doc(Tokens(structure, api, lines)), offsets
+
+
+def _statements(api: list[str]) -> list[tuple[int, int]]:
+    """Token spans [a, b) of the statements, each with its closing `;`."""
+    spans, start = [], 0
+    for i, tok in enumerate(api):
+        if tok == ";":
+            spans.append((start, i + 1))
+            start = i + 1
+    if start < len(api):
+        spans.append((start, len(api)))
+    return spans
 
 
 @dataclass
@@ -53,6 +100,7 @@ class PairResult:
     score: float
     channel: str  # the channel whose metrics gave the score
     metrics: PairMetrics  # of that channel
+    api: PairMetrics  # of the API channel, whichever gave the score
 
 
 def compare(agent: Doc, notebook: Doc) -> PairResult:
@@ -62,8 +110,8 @@ def compare(agent: Doc, notebook: Doc) -> PairResult:
     s_api = channel_score(api)
     s_struct = STRUCTURE_WEIGHT * channel_score(structure)
     if s_struct > s_api:
-        return PairResult(s_struct, "structure", structure)
-    return PairResult(s_api, "api", api)
+        return PairResult(s_struct, "structure", structure, api)
+    return PairResult(s_api, "api", api, api)
 
 
 def channel_score(m: PairMetrics) -> float:

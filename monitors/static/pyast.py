@@ -62,6 +62,7 @@ class StrFact(Ref):
     role: str = "use"  # use | mention | drop
     call: str = ""  # the callee the string is an argument of, if any
     var: str = ""  # the name the string was assigned to (directly or inside a container)
+    dropped: bool = False  # inside something that removes or excludes (df.drop(columns=df.filter(like=...)), `not in`)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class PyFacts:
     commands: list[Ref] = field(default_factory=list)  # shell command strings (subprocess, !lines)
     dict_keys: list[tuple[frozenset[str], Ref]] = field(default_factory=list)
     chains: list[Ref] = field(default_factory=list)  # attribute / subscript chains, dotted
+    attr_writes: list[Ref] = field(default_factory=list)  # attributes assigned to (module.func = ...), dotted
     blocks: list[tuple[int, int, str]] = field(default_factory=list)  # top-level statements: (first line, last line, def name)
     parsed: bool = True
     error: str | None = None
@@ -214,6 +216,7 @@ class _Visitor(ast.NodeVisitor):
         self.var = ""
         self.dropped_vars: set[str] = set()
         self.statement_call: ast.AST | None = None
+        self.drop_depth = 0  # how many removing contexts enclose the node being visited
 
     # ------------------------------------------------------------------ positions
 
@@ -401,7 +404,8 @@ class _Visitor(ast.NodeVisitor):
     def record_string(self, node: ast.AST, value: str | None) -> None:
         if value is None or len(value) < 2:
             return
-        self.f.strings.append(StrFact(value, self.line(node), self.frag(node), role=self.role, call=self.callee, var=self.var))
+        self.f.strings.append(StrFact(value, self.line(node), self.frag(node), role=self.role, call=self.callee, var=self.var,
+                                      dropped=self.role == "drop" or self.drop_depth > 0))
 
     def with_role(self, role: str, nodes: list[ast.AST], callee: str | None = None) -> None:
         saved, saved_callee = self.role, self.callee
@@ -409,8 +413,10 @@ class _Visitor(ast.NodeVisitor):
             self.role = role
         if callee is not None:
             self.callee = callee
+        self.drop_depth += role == "drop"
         for n in nodes:
             self.visit(n)
+        self.drop_depth -= role == "drop"
         self.role, self.callee = saved, saved_callee
 
     # ------------------------------------------------------------------ visitors
@@ -433,11 +439,14 @@ class _Visitor(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         self._bind(node.targets, node.value)
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        role = "drop" if any(DROP_NAME.search(n) for n in names) else "use"
+        # `LEAKY = ["col", ...]` names columns to remove; `leak = df["col"]` is still a use, whatever its name
+        role = "drop" if _names_literal(node.value) and any(DROP_NAME.search(n) for n in names) else "use"
         saved_var, self.var = self.var, names[0] if names else ""
         self.with_role(role, [node.value])
         self.var = saved_var
         for t in node.targets:
+            if isinstance(t, ast.Attribute) and (chain := self.dotted(t)):
+                self.f.attr_writes.append(Ref(chain, self.line(t), self.frag(node)))
             self.visit(t)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -475,7 +484,9 @@ class _Visitor(ast.NodeVisitor):
         self.visit(node.value)
 
     def visit_Compare(self, node: ast.Compare) -> None:
-        self.visit(node.left)
+        excluding = any(isinstance(op, (ast.NotEq, ast.NotIn, ast.IsNot)) for op in node.ops)
+        if not (excluding and isinstance(node.left, ast.Constant)):  # "col" not in c: the constant is visited as dropped below
+            self.visit(node.left)
         for op, comp in zip(node.ops, node.comparators):
             if isinstance(op, (ast.NotEq, ast.NotIn, ast.IsNot)):
                 direct = [comp] if isinstance(comp, ast.Constant) else list(getattr(comp, "elts", []))
@@ -487,6 +498,14 @@ class _Visitor(ast.NodeVisitor):
                     self.visit(r)
             else:
                 self.visit(comp)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):  # `not c.startswith("x")` filters x out
+            self.drop_depth += 1
+            self.generic_visit(node)
+            self.drop_depth -= 1
+            return
+        self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str):
@@ -599,6 +618,16 @@ class _Visitor(ast.NodeVisitor):
             super().generic_visit(node)
         except RecursionError:
             self.f.parsed = False
+
+
+def _names_literal(node: ast.AST) -> bool:
+    """A literal list of names, possibly joined with others (["a", "b"] + EXTRA): not a read of data."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Constant)):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.BitOr)):
+        sides = (node.left, node.right)
+        return any(_names_literal(x) for x in sides) and all(_names_literal(x) or isinstance(x, ast.Name) for x in sides)
+    return False
 
 
 def _mapped_chr(node: ast.AST) -> list[str] | None:

@@ -40,6 +40,7 @@ class Command:
     heredoc_line: int | None = None  # 0-based line where the here-document body starts
     env: dict[str, str] = field(default_factory=dict)
     piped_from: str | None = None  # the previous command's name in a pipeline
+    piped_args: tuple[str, ...] = ()  # and its arguments
     cwd: str | None = None  # the directory a `cd` earlier in the same text moved to, when known
 
     @property
@@ -194,7 +195,7 @@ def _parse_logical(text: str, line: int, bodies: list[tuple[str, int]], out: She
     segment: list[str] = []
     seg_line = line
     offset = 0  # newlines passed inside this logical line
-    previous: str | None = None
+    previous: Command | None = None
     for tok in toks + [";"]:
         if tok == "\n":
             offset += 1
@@ -205,9 +206,10 @@ def _parse_logical(text: str, line: int, bodies: list[tuple[str, int]], out: She
             if segment:
                 cmd = _command(segment, seg_line, bodies)
                 if cmd is not None:
-                    cmd.piped_from = previous
+                    if previous is not None:
+                        cmd.piped_from, cmd.piped_args = previous.name, tuple(previous.argv[1:])
                     _add(cmd, out, depth)
-                    previous = cmd.name if tok in {"|", "|&"} else None
+                    previous = cmd if tok in {"|", "|&"} else None
             segment = []
             seg_line = line + offset
             continue
@@ -322,7 +324,7 @@ def expand(commands: list[Command]) -> list[Command]:
         cmd = Command(argv=[_substitute(a, variables) for a in cmd.argv], line=cmd.line,
                       redirects=[(op, _substitute(t, variables)) for op, t in cmd.redirects], heredoc=cmd.heredoc,
                       heredoc_line=cmd.heredoc_line, env={k: _substitute(v, variables) for k, v in cmd.env.items()},
-                      piped_from=cmd.piped_from, cwd=cwd)
+                      piped_from=cmd.piped_from, piped_args=cmd.piped_args, cwd=cwd)
         if not cmd.argv:
             variables.update(cmd.env)
         elif cmd.name in ASSIGNERS:
