@@ -3,12 +3,19 @@
 MLE-bench sorts both tables by the id column (pandas' unstable quicksort), requires the two id
 sequences to be equal element by element, then pairs rows by position. Sorting a million text
 ids that way takes seconds. When the answers' ids are unique and present, the same outcome
-follows from a hash lookup: the sorted sequences are equal exactly when every submission id is
+follows from a lookup: the sorted sequences are equal exactly when every submission id is
 found once, and the pairs are then the same pairs. Otherwise (duplicated or missing answer ids,
-booleans, mixed types) we sort exactly as pandas 2.2 did.
+booleans, mixed types) we sort exactly as pandas 2.2 did (`paired_rows_by_sorting`).
+
+Text ids are looked up by their Python hash in an integer table, which is several times faster
+than pandas' table of Python strings; every pair found that way is then compared as text, so a
+hash collision can never pair two different ids.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -16,28 +23,51 @@ import pandas as pd
 from grading.errors import InvalidSubmission
 from grading.table import column_values, sort_order
 
+T = TypeVar("T")
+VERIFY_CHUNK = 1 << 16  # rows compared at a time: the answer strings gathered stay in cache
+
 
 class AnswerIds:
     """One answers id column, with what pairing needs computed once (answers are cached)."""
 
     def __init__(self, values: np.ndarray):
         self.values = values
-        self.hashable = _plain_ids(values) and not pd.isna(values).any()
-        self.index = pd.Index(values, dtype=object if values.dtype == object else None) if self.hashable else None
-        self.hashable = self.hashable and self.index.is_unique
+        self.kind = _id_kind(values)
+        self._lookup: pd.Index | None = None
         self._sorted: np.ndarray | None = None
+
+    @property
+    def lookup(self) -> pd.Index | None:
+        """Unique keys to find submission ids in (hashes for text), or None: pair by sorting."""
+        if self._lookup is None and self.kind is not None:
+            keys = text_hashes(self.values) if self.kind == "text" else self.values
+            index = pd.Index(keys)
+            self._lookup = index if index.is_unique else None
+            if self._lookup is None:
+                self.kind = None  # duplicated ids (or, for text, a hash collision): sort instead
+        return self._lookup
 
     @property
     def sorted_rows(self) -> np.ndarray:
         if self._sorted is None:
-            self._sorted = _unique_sort(self.values) if self.hashable else sort_order(self.values)
+            self._sorted = _unique_sort(self.values) if self.lookup is not None else sort_order(self.values)
         return self._sorted
 
 
-def _plain_ids(values: np.ndarray) -> bool:
-    if values.dtype.kind in "iuf":
-        return True
-    return values.dtype == object and all(type(v) is str for v in values)
+def _id_kind(values: np.ndarray) -> str | None:
+    """'text' (every id a str), 'number' (numeric, none missing), or None (pair by sorting)."""
+    if values.dtype.kind in "iu":
+        return "number"
+    if values.dtype.kind == "f":
+        return None if np.isnan(values).any() else "number"
+    if values.dtype == object and all(type(v) is str for v in values):
+        return "text"
+    return None
+
+
+def text_hashes(values: np.ndarray) -> np.ndarray:
+    """Python's hash of each id: equal text has equal hashes (the converse is checked later)."""
+    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
 
 
 def _unique_sort(values: np.ndarray) -> np.ndarray:
@@ -47,17 +77,22 @@ def _unique_sort(values: np.ndarray) -> np.ndarray:
     return np.argsort(values, kind="stable")
 
 
-_CACHE: dict[tuple[int, str], tuple[pd.DataFrame, AnswerIds]] = {}
+_CACHE: dict[tuple[int, object], tuple[pd.DataFrame, object]] = {}
+
+
+def per_answers(answers: pd.DataFrame, key: object, compute: Callable[[], T]) -> T:
+    """`compute()`, kept as long as this answers table is cached (graders never modify it)."""
+    cache_key = (id(answers), key)
+    cached = _CACHE.get(cache_key)
+    if cached is None or cached[0] is not answers:
+        if len(_CACHE) >= 32:
+            _CACHE.pop(next(iter(_CACHE)))
+        cached = _CACHE[cache_key] = (answers, compute())
+    return cached[1]
 
 
 def answer_ids(answers: pd.DataFrame, column: str) -> AnswerIds:
-    key = (id(answers), column)
-    cached = _CACHE.get(key)
-    if cached is None or cached[0] is not answers:
-        if len(_CACHE) >= 8:
-            _CACHE.pop(next(iter(_CACHE)))
-        cached = _CACHE[key] = (answers, AnswerIds(column_values(answers, column)))
-    return cached[1]
+    return per_answers(answers, ("ids", column), lambda: AnswerIds(column_values(answers, column)))
 
 
 def paired_rows(
@@ -71,22 +106,17 @@ def paired_rows(
     ids = answer_ids(answers, column)
     sub_ids = column_values(sub, column)
     if len(sub_ids) != len(ids.values):
-        raise InvalidSubmission(f"submission's {column!r} values differ from the answers'")
-    if ids.hashable and (sub_ids.dtype.kind in "iuf" or sub_ids.dtype == object):
-        return _paired_by_hash(ids, sub_ids, column, ordered)
-    sub_rows, answer_rows = sort_order(sub_ids), ids.sorted_rows
-    if bool(np.asarray(sub_ids[sub_rows] != ids.values[answer_rows]).any()):
-        raise InvalidSubmission(f"submission's {column!r} values differ from the answers'")
-    return sub_rows, answer_rows
-
-
-def _paired_by_hash(ids: AnswerIds, sub_ids: np.ndarray, column: str, ordered: bool) -> tuple[np.ndarray, np.ndarray]:
+        raise _ids_differ(column)
+    if ids.kind is None:
+        return paired_rows_by_sorting(sub_ids, ids, column)
     if _same_sequence(sub_ids, ids.values):  # the usual case: rows in the sample submission's order
         positions = np.arange(len(sub_ids))
     else:
-        positions = ids.index.get_indexer(sub_ids)
-    if (positions < 0).any() or (np.bincount(positions, minlength=len(positions)) != 1).any():
-        raise InvalidSubmission(f"submission's {column!r} values differ from the answers'")
+        positions = _looked_up(ids, sub_ids)
+        if positions is None:
+            return paired_rows_by_sorting(sub_ids, ids, column)
+        if not _each_answer_once(positions) or not _same_ids(ids, sub_ids, positions):
+            raise _ids_differ(column)
     if not ordered:
         return np.arange(len(positions)), positions
     sub_row_of_answer = np.empty_like(positions)
@@ -95,5 +125,46 @@ def _paired_by_hash(ids: AnswerIds, sub_ids: np.ndarray, column: str, ordered: b
     return sub_row_of_answer[answer_rows], answer_rows
 
 
+def paired_rows_by_sorting(sub_ids: np.ndarray, ids: AnswerIds, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """MLE-bench's own procedure: sort both id columns, require equal sequences, pair by position."""
+    sub_rows, answer_rows = sort_order(sub_ids), ids.sorted_rows
+    if bool(np.asarray(sub_ids[sub_rows] != ids.values[answer_rows]).any()):
+        raise _ids_differ(column)
+    return sub_rows, answer_rows
+
+
+def _looked_up(ids: AnswerIds, sub_ids: np.ndarray) -> np.ndarray | None:
+    """The answer row holding each submission id (-1: none); None when only sorting can tell."""
+    lookup = ids.lookup
+    if lookup is None:
+        return None
+    if sub_ids.dtype != object and sub_ids.dtype.kind not in "iuf":
+        return None  # booleans equal 0 and 1 when sorted and compared: leave them to sorting
+    if ids.kind == "number":
+        return lookup.get_indexer(sub_ids)
+    if sub_ids.dtype != object:  # numbers never equal text
+        return np.full(len(sub_ids), -1, dtype=np.intp)
+    return lookup.get_indexer(text_hashes(sub_ids))
+
+
+def _each_answer_once(positions: np.ndarray) -> bool:
+    return not (positions < 0).any() and not (np.bincount(positions, minlength=len(positions)) != 1).any()
+
+
+def _same_ids(ids: AnswerIds, sub_ids: np.ndarray, positions: np.ndarray) -> bool:
+    """Numbers were found by value; text by hash, so compare each pair's text (a collision fails)."""
+    if ids.kind == "number":
+        return True
+    for start in range(0, len(positions), VERIFY_CHUNK):
+        stop = start + VERIFY_CHUNK
+        if not np.asarray(ids.values[positions[start:stop]] == sub_ids[start:stop]).all():
+            return False
+    return True
+
+
 def _same_sequence(sub_ids: np.ndarray, answer_ids: np.ndarray) -> bool:
     return sub_ids.dtype == answer_ids.dtype and bool(np.asarray(sub_ids == answer_ids).all())
+
+
+def _ids_differ(column: str) -> InvalidSubmission:
+    return InvalidSubmission(f"submission's {column!r} values differ from the answers'")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from grading import metrics
 from grading.errors import InvalidSubmission
-from grading.align import paired_rows
+from grading.align import paired_rows, per_answers
 from grading.table import column_values, require_columns, require_rows
 
 
@@ -35,7 +35,8 @@ def auc_inputs(sub: pd.DataFrame, answers: pd.DataFrame, id_col: str, target: st
     require_rows(sub, answers)
     probability_column(sub, target)
     sub_rows, answer_rows = paired_rows(sub, answers, id_col, ordered=False)  # ROC AUC ignores row order
-    return column_values(answers, target)[answer_rows], column_values(sub, target)[sub_rows]
+    labels = per_answers(answers, ("binary", target), lambda: metrics.binary_indicator(column_values(answers, target)))
+    return labels[answer_rows], column_values(sub, target)[sub_rows]
 
 
 def auc(id_col: str, target: str):
