@@ -133,8 +133,18 @@ def _heredoc_body(lines: list[str], i: int, word: str, strip_tabs: bool) -> tupl
     return "\n".join(body), i
 
 
+BRACED_VAR = re.compile(r"\$\{[^{}\s;|&]*\}")
+
+
 def _tokens(text: str) -> list[str]:
     text = text[:MAX_COMMAND]
+    braced: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:  # `${X:-default}` is one word, not a `{ }` group
+        braced.append(m.group(0))
+        return f"\x00{len(braced) - 1}\x00"
+
+    text = BRACED_VAR.sub(hide, text) if "${" in text else text
     lex = shlex.shlex(text, posix=True, punctuation_chars=";&|<>(){}")
     lex.whitespace_split = True
     lex.commenters = "#"
@@ -143,6 +153,8 @@ def _tokens(text: str) -> list[str]:
         toks = list(lex)
     except ValueError:
         toks = text.replace("\n", " \n ").split()
+    if braced:
+        toks = [re.sub(r"\x00(\d+)\x00", lambda m: braced[int(m.group(1))], t) for t in toks]
     return _merge_operators(toks)
 
 
