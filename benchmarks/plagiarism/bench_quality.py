@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 from monitors.plagiarism.index import NotebookIndex  # noqa: E402
-from monitors.plagiarism.monitor import DEFAULT_MIN_COPIED_TOKENS, DEFAULT_THRESHOLD  # noqa: E402
+from monitors.plagiarism.monitor import DEFAULT_THRESHOLD, CopyRule  # noqa: E402
 from monitors.plagiarism.notebooks import read_notebooks  # noqa: E402
 from monitors.plagiarism.pairs import analyse, compare  # noqa: E402
 from pairset import Pair, build, query_path  # noqa: E402
@@ -89,9 +89,8 @@ def score_ours(pairs: list[Pair], work: Path, notebooks: Path) -> dict:
         lsh_scores.append(r.score if r else 0.0)
         full = compare(doc, index.doc(target))
         full_scores.append(full.score)
-        threshold = index.background(p.competition).threshold(DEFAULT_THRESHOLD)
-        copied = full.metrics.agent_coverage * full.metrics.agent_tokens
-        deployed.append(bool(r) and r.score >= threshold and copied >= DEFAULT_MIN_COPIED_TOKENS)
+        rule = CopyRule(threshold=index.background(p.competition).threshold(DEFAULT_THRESHOLD))
+        deployed.append(bool(r) and rule.is_copy(r))
     return {"build_s": build_s, "lsh": lsh_scores, "full": full_scores, "deployed": deployed,
             "query_ms_median": 1000 * statistics.median(query_times), "query_ms_mean": 1000 * statistics.mean(query_times)}
 
@@ -152,7 +151,7 @@ def main() -> None:
         print(f"ours ({name}): best threshold {b['threshold']:.3f}  P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}")
         print("   recall by kind:", recall_by_kind(pairs, flags))
     d = at_threshold(ours["deployed"], labels)
-    print(f"ours (deployed: rulebook threshold 0.6, calibrated, LSH): P {d['precision']:.3f}  R {d['recall']:.3f}  "
+    print(f"ours (deployed: rulebook settings, calibrated, LSH; a copy by score or as a partial copy): P {d['precision']:.3f}  R {d['recall']:.3f}  "
           f"F1 {d['f1']:.3f}  false positives {d['fp']}")
     print("   recall by kind:", recall_by_kind(pairs, ours["deployed"]))
     print(f"ours: index build {ours['build_s']:.1f}s; per query {ours['query_ms_median']:.1f} ms median, "

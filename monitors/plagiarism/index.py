@@ -21,7 +21,10 @@ own code. A second, exact candidate source covers them: a sample of every notebo
 API fingerprints (one in `FP_SAMPLE`, by hash value, so both sides keep the same
 ones) in a sorted array, the notebook of each beside it. A notebook sharing at least
 `MIN_SHARED_FP` sampled fingerprints with the query is a candidate too; fingerprints
-found in more than `MAX_POSTING` notebooks are boilerplate and ignored.
+found in more than `MAX_POSTING` notebooks are boilerplate and ignored. It is asked for
+queries of up to `SMALL_QUERY_TOKENS` tokens, and for longer ones the LSH finds
+nothing for: on long queries the LSH alone finds what is worth comparing, and the
+exact table would add pairs that share only a block or two.
 
 The file is one `.npz` (numpy, loaded with `allow_pickle=False`): arrays for the
 signatures, the notebooks' code and line maps, and a JSON header validated with
@@ -64,6 +67,7 @@ DEFAULT_COPY_THRESHOLD = 0.6
 FP_SAMPLE = 4  # one API fingerprint in 4 goes into the exact candidate table
 MIN_SHARED_FP = 3  # about 30 tokens in common, among the sampled fingerprints
 MAX_POSTING = 64
+SMALL_QUERY_TOKENS = 600  # below about three LSH chunks, chunks are mostly the agent's own code
 
 _LSH_PARAMS = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
 BANDS, ROWS = _LSH_PARAMS.b, _LSH_PARAMS.r
@@ -288,6 +292,8 @@ class NotebookIndex:
             # fraction of the best one's hits are chance band collisions, not worth a comparison
             floor = max(1, int(hits[order[0]]) // MIN_HIT_SHARE)
             found = [Candidate(int(ids[i]), int(hits[i])) for i in order if hits[i] >= floor]
+        if found and len(query) > SMALL_QUERY_TOKENS:
+            return found
         known = {c.doc for c in found}
         return found + [c for c in self.fingerprint_candidates(cid, query, limit) if c.doc not in known]
 
