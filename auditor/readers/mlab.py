@@ -106,7 +106,9 @@ class MLAgentBenchReader(Reader):
     """env_log/trace.json."""
 
     name = "mlagentbench"
-    order = 45
+    # before OpenHands (40): a trace whose observation is one lowercase word ("end") looks
+    # like a trajectory event to OpenHands' sniff, while this one's markers are specific
+    order = 39
 
     def sniff(self, f: SourceFile) -> bool:
         return looks_like_json(f, "{") and head_matches(f, *TRACE_MARKERS, need=2)

@@ -276,3 +276,16 @@ def test_sniffing_is_by_content_not_name(tmp_path):
     assert [a.text for a in of(e, ActionKind.python)] == ["print(1)"]
     assert of(e, ActionKind.python)[0].source.file == "logs/notes.txt"
     assert {a.kind for a in e.actions if a.source.file != "logs/notes.txt"} == {ActionKind.text}
+
+
+def test_mlab_trace_with_a_one_word_observation_is_not_taken_for_openhands(tmp_path):
+    import json as _json
+
+    from auditor.reading import read_run
+
+    ep = tmp_path / "g_run-group_mlab" / "spaceship-titanic_11111111-2222-4333-8444-555555555555"
+    (ep / "logs" / "env_log").mkdir(parents=True)
+    trace = {"steps": [{"action": {"name": "Execute Script", "args": {"script_name": "train.py"}}, "observation": "end"}]}
+    (ep / "logs" / "env_log" / "trace.json").write_text(_json.dumps(trace, indent=2))
+    (episode,) = read_run(tmp_path / "g_run-group_mlab")
+    assert "mlagentbench" in episode.formats and "openhands" not in episode.formats
