@@ -15,13 +15,14 @@ hash collision can never pair two different ids.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from grading.errors import InvalidSubmission
-from grading.table import column_values, sort_order
+from grading.table import _ANSWERS_CACHE, column_values, sort_order
 
 T = TypeVar("T")
 VERIFY_CHUNK = 1 << 16  # rows compared at a time: the answer strings gathered stay in cache
@@ -33,25 +34,52 @@ class AnswerIds:
     def __init__(self, values: np.ndarray):
         self.values = values
         self.kind = _id_kind(values)
-        self._lookup: pd.Index | None = None
-        self._sorted: np.ndarray | None = None
 
-    @property
+    @cached_property
+    def id_range(self) -> IdRange | None:
+        """For integer ids close together (1..N, 4000000..4999999): a direct table, no hashing."""
+        return IdRange.of(self.values) if self.kind == "number" else None
+
+    @cached_property
     def lookup(self) -> pd.Index | None:
-        """Unique keys to find submission ids in (hashes for text), or None: pair by sorting."""
-        if self._lookup is None and self.kind is not None:
-            keys = text_hashes(self.values) if self.kind == "text" else self.values
-            index = pd.Index(keys)
-            self._lookup = index if index.is_unique else None
-            if self._lookup is None:
-                self.kind = None  # duplicated ids (or, for text, a hash collision): sort instead
-        return self._lookup
+        """Unique keys to find submission ids in (hashes for text), or None: pair by sorting.
 
-    @property
+        None also when text ids are unique but two of them share a hash (sorting stays exact).
+        """
+        if self.kind is None:
+            return None
+        index = pd.Index(text_hashes(self.values) if self.kind == "text" else self.values)
+        return index if index.is_unique else None
+
+    @cached_property
     def sorted_rows(self) -> np.ndarray:
-        if self._sorted is None:
-            self._sorted = _unique_sort(self.values) if self.lookup is not None else sort_order(self.values)
-        return self._sorted
+        unique = self.id_range is not None or self.lookup is not None
+        return _unique_sort(self.values) if unique else sort_order(self.values)
+
+
+class IdRange:
+    """The answer row of each integer id, in a table indexed by id - smallest id."""
+
+    def __init__(self, low: int, high: int, rows: np.ndarray):
+        self.low, self.high, self.rows = low, high, rows
+
+    @classmethod
+    def of(cls, ids: np.ndarray) -> IdRange | None:
+        """None unless the ids are unique int64 within a range of a few times their number."""
+        if ids.dtype != np.int64 or not len(ids):
+            return None
+        low, high = int(ids.min()), int(ids.max())
+        if high - low >= 4 * len(ids) + 1024:
+            return None
+        rows = np.full(high - low + 1, -1, dtype=np.intp)
+        rows[ids - low] = np.arange(len(ids))
+        if np.count_nonzero(rows >= 0) != len(ids):
+            return None  # duplicated ids
+        return cls(low, high, rows)
+
+    def get_indexer(self, sub_ids: np.ndarray) -> np.ndarray:
+        inside = (sub_ids >= self.low) & (sub_ids <= self.high)  # compared before subtracting: no overflow
+        return np.where(inside, self.rows[np.where(inside, sub_ids - self.low, 0)], -1)
 
 
 def _id_kind(values: np.ndarray) -> str | None:
@@ -89,6 +117,12 @@ def per_answers(answers: pd.DataFrame, key: object, compute: Callable[[], T]) ->
             _CACHE.pop(next(iter(_CACHE)))
         cached = _CACHE[cache_key] = (answers, compute())
     return cached[1]
+
+
+def forget_answers() -> None:
+    """Drop every cached answers table and what was derived from it (benchmarks time a first grade)."""
+    _ANSWERS_CACHE.clear()
+    _CACHE.clear()
 
 
 def answer_ids(answers: pd.DataFrame, column: str) -> AnswerIds:
@@ -135,11 +169,13 @@ def paired_rows_by_sorting(sub_ids: np.ndarray, ids: AnswerIds, column: str) -> 
 
 def _looked_up(ids: AnswerIds, sub_ids: np.ndarray) -> np.ndarray | None:
     """The answer row holding each submission id (-1: none); None when only sorting can tell."""
+    if sub_ids.dtype != object and sub_ids.dtype.kind not in "iuf":
+        return None  # booleans equal 0 and 1 when sorted and compared: leave them to sorting
+    if ids.kind == "number" and sub_ids.dtype == np.int64 and ids.id_range is not None:
+        return ids.id_range.get_indexer(sub_ids)
     lookup = ids.lookup
     if lookup is None:
         return None
-    if sub_ids.dtype != object and sub_ids.dtype.kind not in "iuf":
-        return None  # booleans equal 0 and 1 when sorted and compared: leave them to sorting
     if ids.kind == "number":
         return lookup.get_indexer(sub_ids)
     if sub_ids.dtype != object:  # numbers never equal text

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from grading import metrics
-from grading.errors import InvalidSubmission
 from grading.align import paired_rows, per_answers
+from grading.errors import InvalidSubmission
 from grading.table import column_values, require_columns, require_rows
 
 
@@ -104,4 +104,5 @@ def one_hot_log_loss(sub: pd.DataFrame, answers: pd.DataFrame, id_col: str = "id
     require_columns(sub, id_col)
     sub_rows, answer_rows = paired_rows(sub, answers, id_col)
     classes = [c for c in answers.columns if c != id_col]
-    return metrics.log_loss(answers[classes].to_numpy()[answer_rows], sub[classes].to_numpy()[sub_rows])
+    truth = per_answers(answers, ("one-hot", id_col), lambda: answers[classes].to_numpy())
+    return metrics.log_loss(truth[answer_rows], sub[classes].to_numpy()[sub_rows])

@@ -48,10 +48,22 @@ def target_type(values: np.ndarray) -> str:
             raise InvalidSubmission("labels contain missing or infinite values")
         return "continuous"
     try:
-        n_unique = len(np.unique(values))
+        n_unique = count_unique(values)
     except TypeError as exc:  # text mixed with missing values cannot be sorted
         raise InvalidSubmission("labels mix text and missing values") from exc
     return "multiclass" if n_unique > 2 else "binary"
+
+
+SMALL_RANGE = 1 << 20  # integer labels spanning fewer values than this are counted in a table
+
+
+def count_unique(values: np.ndarray) -> int:
+    """`len(np.unique(values))`; integer labels (classes, 0/1) are counted without sorting."""
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < SMALL_RANGE:
+            return int(np.count_nonzero(np.bincount((values - low).astype(np.intp), minlength=1)))
+    return len(np.unique(values))
 
 
 def classification_type(y_true: np.ndarray, y_pred: np.ndarray) -> str:
@@ -83,7 +95,7 @@ def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> np.float64:
         raise InvalidSubmission(f"{len(y_score)} predictions for {len(y_true)} answers")
     if target_type(y_true) != "binary":
         raise InvalidSubmission("answers are not binary labels; ROC AUC is undefined")
-    classes = np.unique(y_true)
+    classes = np.unique(y_true)  # binary: two values at most
     if len(classes) < 2:
         raise InvalidSubmission("only one class present in the answers; ROC AUC is undefined")
     return binary_roc_auc((y_true == classes[1]).astype(np.int8), y_score)
