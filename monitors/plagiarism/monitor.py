@@ -55,6 +55,7 @@ DEFAULT_PARTIAL_MIN_TOKENS = 100  # about 10 lines of the notebook
 DEFAULT_MAX_FLAGS = 3
 EVIDENCE_FRAGMENTS = 3
 PREFER_MARGIN = 0.05
+PREFER_COVERAGE_MARGIN = 0.1  # a piece that holds much less of the notebook than the whole document is not cited alone
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,35 @@ class Query:
         i, _ = self.locate(line)
         return self.offsets[i] + self.units[i].code.text.count("\n") + 1
 
-    def label(self, first: int, last: int) -> str:
+    def label(self, fragments: list[Fragment]) -> str:
+        """Where the fragments are: one range of one piece, or the pieces of the document."""
+        first, last = agent_span(self.doc, fragments)
         i, a = self.locate(first)
         j, b = self.locate(last)
         if i == j:
             return self.units[i].label(a, b)
-        places = {u.file for u in self.units[i : j + 1]}
+        pieces = {self.locate(_agent_lines(self.doc, f)[0])[0] for f in fragments}
+        files = {self.units[k].file for k in pieces}
         return (f"the agent's code from {self.units[i].label(a, a)} to {self.units[j].label(b, b)} "
-                f"({j - i + 1} pieces in {len(places)} file(s), read as one document)")
+                f"({len(pieces)} pieces in {len(files)} file(s), read as one document)")
+
+    def spread(self) -> bool:
+        return len(self.units) > 1
+
+    def piece_of(self, frag: Fragment) -> int:
+        return self.locate(_agent_lines(self.doc, frag)[0])[0]
+
+    def split_at_pieces(self, frag: Fragment) -> list[Fragment]:
+        """The fragment cut where it passes from one piece to the next (a notebook pasted
+        over consecutive cells is one fragment of the document)."""
+        lines = self.doc.tokens.lines
+        out, start = [], frag.agent_start
+        for i in range(frag.agent_start + 1, frag.agent_end + 1):
+            if i == frag.agent_end or self.locate(lines[i])[0] != self.locate(lines[start])[0]:
+                shift = start - frag.agent_start
+                out.append(Fragment(start, i, frag.nb_start + shift, frag.nb_start + shift + (i - start)))
+                start = i
+        return out
 
 
 @dataclass
@@ -186,14 +208,13 @@ class PlagiarismMonitor(Monitor):
             return None
         m = hit.result.metrics
         frags = m.fragments
-        first, last = agent_span(hit.query.doc, evidence_fragments(frags))
         background = self.index.background(episode.competition_id)
         why = "" if rule.whole(hit.result) else (
             f"; a partial copy: {hit.result.api.notebook_coverage:.0%} of the notebook "
             f"({hit.result.api.notebook_coverage * hit.result.api.notebook_tokens:.0f} tokens) is in the agent's code"
         )
         summary = (
-            f"{hit.query.label(first, last)} is copied from public notebook {source}: "
+            f"{hit.query.label(frags)} is copied from public notebook {source}: "
             f"score {score:.2f} (similarity {m.similarity:.2f}, {capped_containment(m):.0%} of the shorter side) in "
             f"{len(frags)} shared fragment(s), the longest {frags[0].length} tokens ({_line_count(hit.query.doc, frags[0])} lines), "
             f"{m.agent_coverage:.0%} of the agent's code covered; threshold {rule.threshold:.2f}{why}; {background.describe(score)}"
@@ -293,8 +314,9 @@ def queries(units: list[Unit]) -> list[Query]:
 def best_hits(index: NotebookIndex, episode: Episode, rule: CopyRule) -> list[Hit]:
     """For each notebook the agent's code copies, the query to cite: the first (code files
     first, the whole document last) whose score is within `PREFER_MARGIN` of the best
-    copy, so a copy in code/solution.py is cited there rather than in the twelfth
-    journal node, and a copy spread over many cells is cited across them."""
+    copy and that holds about as much of the notebook as the best, so a copy in
+    code/solution.py is cited there rather than in the twelfth journal node, and a copy
+    spread over many cells is cited across them."""
     by_notebook: dict[int, list[Hit]] = {}
     for query in queries(agent_units(episode)):
         if len(query.doc) == 0:
@@ -306,7 +328,9 @@ def best_hits(index: NotebookIndex, episode: Episode, rule: CopyRule) -> list[Hi
     chosen = []
     for hits in by_notebook.values():
         top = max(h.result.score for h in hits)
-        chosen.append(next(h for h in hits if h.result.score >= top - PREFER_MARGIN))
+        most = max(h.result.api.notebook_coverage for h in hits)
+        eligible = [h for h in hits if h.result.score >= top - PREFER_MARGIN or h.result.api.notebook_coverage == most]
+        chosen.append(next(h for h in eligible if h.result.api.notebook_coverage >= most - PREFER_COVERAGE_MARGIN))
     return chosen
 
 
@@ -334,7 +358,7 @@ def fragment_evidence(episode: Episode, hit: Hit, nb_code: CodeText, nb_doc: Doc
     query = hit.query
     nb_lines = nb_code.text.split("\n")
     out: list[Evidence] = []
-    for frag in evidence_fragments(hit.result.metrics.fragments):
+    for frag in evidence_fragments(hit.result.metrics.fragments, query):
         a0, a1 = _agent_lines(query.doc, frag)
         b0, b1 = _nb_lines(nb_doc, frag)
         if frag.agent_start > 0 and query.doc.tokens.lines[frag.agent_start - 1] == a0:
@@ -359,10 +383,23 @@ def fragment_evidence(episode: Episode, hit: Hit, nb_code: CodeText, nb_doc: Doc
     return out
 
 
-def evidence_fragments(fragments: list[Fragment]) -> list[Fragment]:
-    """The longest fragment and the next longest ones that are not slivers, in code order."""
+def evidence_fragments(fragments: list[Fragment], query: Query | None = None) -> list[Fragment]:
+    """The longest fragment and the next longest ones that are not slivers, in code order;
+    for a document of several pieces, the longest fragment of each of the pieces that
+    hold the most, so that the evidence shows the copy spread over them."""
     if not fragments:
         return []
+    if query is not None and query.spread():
+        chosen, pieces = [], set()
+        split = [p for f in fragments for p in query.split_at_pieces(f)]
+        for f in sorted(split, key=lambda f: (-f.length, f.agent_start)):
+            piece = query.piece_of(f)
+            if piece not in pieces:
+                pieces.add(piece)
+                chosen.append(f)
+            if len(chosen) == EVIDENCE_FRAGMENTS:
+                break
+        return sorted(chosen, key=lambda f: f.agent_start)
     longest = fragments[0].length
     chosen = [f for f in fragments[:EVIDENCE_FRAGMENTS] if f is fragments[0] or f.length >= max(40, longest // 4)]
     return sorted(chosen, key=lambda f: f.agent_start)
