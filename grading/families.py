@@ -104,5 +104,9 @@ def one_hot_log_loss(sub: pd.DataFrame, answers: pd.DataFrame, id_col: str = "id
     require_columns(sub, id_col)
     sub_rows, answer_rows = paired_rows(sub, answers, id_col)
     classes = [c for c in answers.columns if c != id_col]
-    truth = per_answers(answers, ("one-hot", id_col), lambda: answers[classes].to_numpy())
-    return metrics.log_loss(truth[answer_rows], sub[classes].to_numpy()[sub_rows])
+    truth = per_answers(answers, ("one-hot", id_col), lambda: metrics.compact_integers(answers[classes].to_numpy()))
+    # The answers (small int8 rows) are brought to the submission's rows rather than the other
+    # way round; each row's loss is the same, and they are averaged in MLE-bench's pair order.
+    answer_of_sub_row = np.empty_like(answer_rows)
+    answer_of_sub_row[sub_rows] = answer_rows
+    return metrics.log_loss(truth[answer_of_sub_row], sub[classes].to_numpy(), average_order=sub_rows)
