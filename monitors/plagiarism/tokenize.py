@@ -59,6 +59,7 @@ _LEXER = re.compile(
 KEYWORDS = frozenset(keyword.kwlist) | {"print", "exec"}  # Python 2 statements are keywords there
 BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _OPEN, _CLOSE = set("([{"), set(")]}")
+_INSIGNIFICANT = frozenset({"comment", "space", "other", "newline"})
 
 
 #: module aliases so conventional that a cell uses them without importing them itself
@@ -130,18 +131,24 @@ def tokenize(source: str, bindings: Bindings | None = None) -> Tokens:
     in_path = False  # inside a module path whose parts before the last are dropped
     fresh = False  # this name followed `self.`: a plain name, not an attribute
     matches = list(_LEXER.finditer(source))
-    significant = [i for i, m in enumerate(matches) if m.lastgroup not in ("comment", "space", "other", "newline")]
-    following = dict(zip(significant, significant[1:]))
+    emit_struct, emit_api, emit_line = out.structure.append, out.api.append, out.lines.append
+
+    def following(i: int) -> int:
+        """The next token after `i` that is not a comment, a space or a line end (-1: none)."""
+        for j in range(i + 1, len(matches)):
+            if matches[j].lastgroup not in _INSIGNIFICANT:
+                return j
+        return -1
 
     def next_is_dot(i: int) -> bool:
-        j = following.get(i)
-        return j is not None and matches[j].group() == "."
+        j = following(i)
+        return j >= 0 and matches[j].group() == "."
 
     def path_length(i: int) -> int:
         """Names in the dotted path that starts at `i` (`a.b.c` is 3)."""
         n = 1
         while next_is_dot(i):
-            j = following.get(following[i], -1)
+            j = following(following(i))
             if j < 0 or matches[j].lastgroup != "name":
                 break
             i, n = j, n + 1
@@ -177,15 +184,14 @@ def tokenize(source: str, bindings: Bindings | None = None) -> Tokens:
         if dropped_dot and text == ".":
             dropped_dot = False
             continue  # the "." after `self` or inside a module path
-        if kind == "string":
-            out.emit("S", "S", start_line)
-        elif kind == "number":
-            out.emit("0", "0", start_line)
+        if kind == "string" or kind == "number":
+            tok = "S" if kind == "string" else "0"
+            emit_struct(tok), emit_api(tok), emit_line(start_line)
         elif kind == "name":
             if text in KEYWORDS:
                 if text in ("import", "from") and out.at_statement_start():
                     in_import, skip_alias = True, False
-                out.emit(text, text, start_line)
+                emit_struct(text), emit_api(text), emit_line(start_line)
             elif prev_text != "." and not in_path and text == SELF and next_is_dot(i):
                 dropped_dot, prev_text, fresh = True, "", True
                 continue  # `self.x` is `x`
@@ -201,8 +207,7 @@ def tokenize(source: str, bindings: Bindings | None = None) -> Tokens:
             else:
                 attribute = prev_text == "." and not fresh
                 keep = attribute or text in BUILTINS or (depth > 0 and _next_is_assign(matches, i))
-                api_tok = text if keep else bound.objects.get(text, "N")
-                out.emit("N", api_tok, start_line)
+                emit_struct("N"), emit_api(text if keep else bound.objects.get(text, "N")), emit_line(start_line)
             fresh = False
         else:  # op
             depth = _depth(text, depth)
@@ -210,7 +215,7 @@ def tokenize(source: str, bindings: Bindings | None = None) -> Tokens:
                 out.end_statement(start_line)
                 prev_text = text
                 continue
-            out.emit(text, text, start_line)
+            emit_struct(text), emit_api(text), emit_line(start_line)
         prev_text = text
     out.end_statement(line)
     return Tokens(out.structure, out.api, out.lines)
