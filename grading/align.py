@@ -60,8 +60,8 @@ class AnswerIds:
 class IdRange:
     """The answer row of each integer id, in a table indexed by id - smallest id."""
 
-    def __init__(self, low: int, high: int, rows: np.ndarray):
-        self.low, self.high, self.rows = low, high, rows
+    def __init__(self, low: int, rows: np.ndarray):
+        self.low, self.rows = low, rows  # rows[-1] is -1: where every id outside the range lands
 
     @classmethod
     def of(cls, ids: np.ndarray) -> IdRange | None:
@@ -71,15 +71,17 @@ class IdRange:
         low, high = int(ids.min()), int(ids.max())
         if high - low >= 4 * len(ids) + 1024:
             return None
-        rows = np.full(high - low + 1, -1, dtype=np.intp)
+        rows = np.full(high - low + 2, -1, dtype=np.intp)
         rows[ids - low] = np.arange(len(ids))
         if np.count_nonzero(rows >= 0) != len(ids):
             return None  # duplicated ids
-        return cls(low, high, rows)
+        return cls(low, rows)
 
     def get_indexer(self, sub_ids: np.ndarray) -> np.ndarray:
-        inside = (sub_ids >= self.low) & (sub_ids <= self.high)  # compared before subtracting: no overflow
-        return np.where(inside, self.rows[np.where(inside, sub_ids - self.low, 0)], -1)
+        # As unsigned numbers, ids below the range become huge; the int64 subtraction may wrap
+        # around for extreme ids, but never into the range (that would need an id above 2**63).
+        offsets = (sub_ids - np.int64(self.low)).view(np.uint64)
+        return self.rows[np.minimum(offsets, len(self.rows) - 1)]
 
 
 def _id_kind(values: np.ndarray) -> str | None:

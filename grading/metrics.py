@@ -62,7 +62,9 @@ def count_unique(values: np.ndarray) -> int:
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high - low < SMALL_RANGE:
-            return int(np.count_nonzero(np.bincount((values - low).astype(np.intp), minlength=1)))
+            # subtract in a type that holds every value and the small difference exactly
+            shifted = values - values.dtype.type(low) if values.dtype.kind == "u" else values.astype(np.int64, copy=False) - low
+            return int(np.count_nonzero(np.bincount(shifted.astype(np.intp, copy=False), minlength=1)))
     return len(np.unique(values))
 
 

@@ -270,6 +270,9 @@ def test_count_unique_matches_numpy():
         rng.integers(1, 8, 10_000),
         np.array([-(2**63), 2**63 - 1]),
         np.array([2**64 - 1, 0], dtype=np.uint64),
+        np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),  # close together near the top
+        np.array([-100, 100, 5, 100], dtype=np.int8),  # the difference overflows int8
+        np.array([7, 3, 7], dtype=np.uint8),
         np.array([True, False, True]),
         np.array([], dtype=np.int64),
         rng.integers(-(10**12), 10**12, 100),
