@@ -208,7 +208,8 @@ def _binarized(y_true: np.ndarray) -> np.ndarray:
     if y_true.ndim == 2:
         if y_true.shape[1] < 2:
             raise InvalidSubmission("answers matrix needs at least two classes")
-        return y_true.astype(np.int64)
+        # as int64; integers that int64 holds already are left as they are (xlogy sees the same numbers)
+        return y_true if np.can_cast(y_true.dtype, np.int64) else y_true.astype(np.int64)
     classes = np.unique(y_true)
     if len(classes) == 1:
         raise InvalidSubmission(f"answers contain only one label ({classes[0]}); log loss is undefined")
