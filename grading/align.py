@@ -9,12 +9,14 @@ booleans, mixed types) we sort exactly as pandas 2.2 did (`paired_rows_by_sortin
 
 Text ids are looked up by their Python hash in an integer table, which is several times faster
 than pandas' table of Python strings; every pair found that way is then compared as text, so a
-hash collision can never pair two different ids.
+hash collision can never pair two different ids. Integer ids close together are found in a
+direct table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TypeVar
 
@@ -25,7 +27,7 @@ from grading.errors import InvalidSubmission
 from grading.table import _ANSWERS_CACHE, column_values, sort_order
 
 T = TypeVar("T")
-VERIFY_CHUNK = 1 << 16  # rows compared at a time: the answer strings gathered stay in cache
+LOOKUP_CHUNK = 1 << 16  # text ids hashed, looked up and compared at a time
 
 
 class AnswerIds:
@@ -151,7 +153,7 @@ def paired_rows(
         positions = _looked_up(ids, sub_ids)
         if positions is None:
             return paired_rows_by_sorting(sub_ids, ids, column)
-        if not _each_answer_once(positions) or not _same_ids(ids, sub_ids, positions):
+        if not _each_answer_once(positions):
             raise _ids_differ(column)
     if not ordered:
         return np.arange(len(positions)), positions
@@ -182,22 +184,32 @@ def _looked_up(ids: AnswerIds, sub_ids: np.ndarray) -> np.ndarray | None:
         return lookup.get_indexer(sub_ids)
     if sub_ids.dtype != object:  # numbers never equal text
         return np.full(len(sub_ids), -1, dtype=np.intp)
-    return lookup.get_indexer(text_hashes(sub_ids))
+    return _text_rows(lookup, ids.values, sub_ids)
+
+
+def _text_rows(lookup: pd.Index, answer_ids: np.ndarray, sub_ids: np.ndarray) -> np.ndarray:
+    """Rows found by hash, kept only where the texts are equal (a hash collision finds nothing).
+
+    Chunk by chunk: this thread hashes ids and compares texts (Python work, under the GIL)
+    while a helper thread looks up the previous chunk's hashes (pandas' integer table runs
+    without the GIL), so the two overlap on a second core.
+    """
+    rows = np.empty(len(sub_ids), dtype=np.intp)
+    chunks = [slice(start, start + LOOKUP_CHUNK) for start in range(0, len(sub_ids), LOOKUP_CHUNK)]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grading-lookup") as helper:
+        pending = None
+        for chunk in [*chunks, None]:
+            ahead = helper.submit(lookup.get_indexer, text_hashes(sub_ids[chunk])) if chunk else None
+            if pending is not None:
+                done, found = pending[0], pending[1].result()
+                same = (found >= 0) & np.asarray(answer_ids[found] == sub_ids[done], dtype=bool)
+                rows[done] = np.where(same, found, -1)
+            pending = (chunk, ahead)
+    return rows
 
 
 def _each_answer_once(positions: np.ndarray) -> bool:
     return not (positions < 0).any() and not (np.bincount(positions, minlength=len(positions)) != 1).any()
-
-
-def _same_ids(ids: AnswerIds, sub_ids: np.ndarray, positions: np.ndarray) -> bool:
-    """Numbers were found by value; text by hash, so compare each pair's text (a collision fails)."""
-    if ids.kind == "number":
-        return True
-    for start in range(0, len(positions), VERIFY_CHUNK):
-        stop = start + VERIFY_CHUNK
-        if not np.asarray(ids.values[positions[start:stop]] == sub_ids[start:stop]).all():
-            return False
-    return True
 
 
 def _same_sequence(sub_ids: np.ndarray, answer_ids: np.ndarray) -> bool:
