@@ -104,10 +104,18 @@ def one_hot_log_loss(sub: pd.DataFrame, answers: pd.DataFrame, id_col: str = "id
     require_columns(sub, id_col)
     sub_rows, answer_rows = paired_rows(sub, answers, id_col)
     classes = [c for c in answers.columns if c != id_col]
-    truth = per_answers(answers, ("one-hot", id_col), lambda: metrics.compact_integers(answers[classes].to_numpy()))
-    # The answers (small int8 rows) are brought to the submission's rows rather than the other
-    # way round; each row's loss is the same, and they are averaged in MLE-bench's pair order.
+    truth, true_class = per_answers(answers, ("one-hot", id_col), lambda: _one_hot_truth(answers[classes].to_numpy()))
+    # The answers are brought to the submission's rows rather than the other way round (theirs
+    # are small: int8 rows or one class number); each row's loss is the same, and the losses
+    # are averaged in MLE-bench's pair order.
     answer_of_sub_row = np.empty_like(answer_rows)
     answer_of_sub_row[sub_rows] = answer_rows
+    predictions = sub[classes].to_numpy()
+    if true_class is not None:
+        return metrics.log_loss_of_classes(true_class[answer_of_sub_row], predictions, average_order=sub_rows)
     truth_of_sub_rows = np.take(truth, answer_of_sub_row, axis=0)  # take copies whole rows: faster than indexing
-    return metrics.log_loss(truth_of_sub_rows, sub[classes].to_numpy(), average_order=sub_rows)
+    return metrics.log_loss(truth_of_sub_rows, predictions, average_order=sub_rows)
+
+
+def _one_hot_truth(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    return metrics.compact_integers(matrix), metrics.one_hot_classes(matrix)

@@ -279,3 +279,34 @@ def test_count_unique_matches_numpy():
         np.array([0.5, 0.5, 1.0]),
     ):
         assert metrics.count_unique(values) == len(np.unique(values))
+
+
+# --------------------------------------------------------------------------- one-hot log loss
+
+
+@pytest.mark.parametrize("classes", [2, 3, 9, 99, 120])
+def test_one_hot_log_loss_by_class_is_the_full_computation_to_the_last_bit(classes):
+    rng = np.random.default_rng(classes)
+    n = 5000
+    true_class = rng.integers(0, classes, n)
+    truth = np.eye(classes, dtype=np.int64)[true_class]
+    predictions = rng.random((n, classes))
+    predictions /= predictions.sum(axis=1, keepdims=True)
+    predictions[:50] = np.eye(classes)[rng.integers(0, classes, 50)]  # hard 0/1 predictions: clipped
+    predictions[50:60] = 1e-300  # below eps
+    order = rng.permutation(n)
+    assert metrics.one_hot_classes(truth).tolist() == true_class.tolist()
+    full = metrics.log_loss(truth, predictions, average_order=order)
+    assert metrics.log_loss_of_classes(true_class, predictions, average_order=order) == full
+    assert full == metrics.log_loss(truth[order], predictions[order])  # the order is the averaging order
+
+
+def test_answers_that_are_not_one_hot_keep_the_full_computation():
+    for truth in (
+        np.array([[1, 0], [1, 1]]),  # two classes in a row
+        np.array([[1, 0], [0, 0]]),  # none
+        np.array([[2, 0], [0, 1]]),  # not 0/1
+        np.array([[1.0, 0.0], [0.0, 1.0]]),  # floats: left to the full computation
+        np.array([[1], [1]]),  # one column
+    ):
+        assert metrics.one_hot_classes(truth) is None
