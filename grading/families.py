@@ -80,7 +80,7 @@ def row_sums(frame: pd.DataFrame, columns: list) -> np.ndarray:
         values = frame[column].to_numpy()
         if values.dtype == object or values.dtype.kind not in "biuf":
             raise InvalidSubmission(f"column {column!r} is not numeric")
-        values = values.astype(np.float64)
+        values = values.astype(np.float64, copy=False)
         total = total + np.where(np.isnan(values), 0.0, values)
     return total
 
