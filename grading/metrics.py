@@ -113,9 +113,8 @@ def binary_roc_auc(positive: np.ndarray, y_score: np.ndarray) -> np.float64:
     the curve only takes the counts of positives and negatives at the end of each run of equal
     scores, and those counts are exact integers in any order.
     """
-    descending = np.argsort(y_score)[::-1]
-    scores, hits = y_score[descending], positive[descending]
-    threshold_idxs = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
+    hits, run_ends = _by_descending_score(positive, y_score)
+    threshold_idxs = np.r_[run_ends, len(hits) - 1]
     tps = np.cumsum(hits, dtype=np.float64)[threshold_idxs]
     fps = 1 + threshold_idxs - tps
     if len(fps) > 2:  # drop points collinear with their neighbours, as roc_curve does by default
@@ -123,6 +122,20 @@ def binary_roc_auc(positive: np.ndarray, y_score: np.ndarray) -> np.float64:
         fps, tps = fps[corners], tps[corners]
     tps, fps = np.r_[0, tps], np.r_[0, fps]
     return np.float64(auc(fps / fps[-1], tps / tps[-1]))
+
+
+def _by_descending_score(positive: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The labels in descending order of score, and the last position of each run of equal scores.
+
+    Scores that are all >= 0 (probabilities) sort as their bit patterns, shifted left to put
+    the label in the lowest bit: one numpy sort of integers instead of an argsort. The shift
+    drops the sign bit, which among such scores only -0.0 has: it joins 0.0's run, as it must.
+    """
+    if len(y_score) and y_score.min() >= 0:
+        keys = np.sort((y_score.view(np.uint64) << np.uint64(1)) | positive.astype(np.uint64))[::-1]
+        return keys & np.uint64(1), np.flatnonzero(np.diff(keys >> np.uint64(1)))
+    descending = np.argsort(y_score)[::-1]
+    return positive[descending], np.flatnonzero(np.diff(y_score[descending]))
 
 
 def binary_indicator(labels: np.ndarray) -> np.ndarray:

@@ -246,6 +246,7 @@ def test_roc_auc_is_scikit_learns_number_to_the_last_bit(seed):
             np.full(n, 0.25),  # one threshold
             np.where(rng.random(n) < 0.5, -0.0, 0.0) + rng.integers(0, 2, n),  # -0.0 ties 0.0
             np.where(labels == 1, rng.random(n) + 0.5, rng.random(n)),  # nearly separable
+            np.round(rng.normal(size=n), 1),  # negative scores (logits): sorted by argsort, not bits
         ]
         encodings = [labels, labels + 0.0, labels.astype(bool), np.where(labels == 1, 7, 3), np.where(labels == 1, "y", "n")]
         for y_score in scores:
