@@ -55,7 +55,8 @@ def accuracy_inputs(
     require_rows(sub, answers)
     require_columns(sub, target, id_col)
     sub_rows, answer_rows = paired_rows(sub, answers, id_col, ordered=False)  # a count of matches
-    return column_values(answers, target)[answer_rows], column_values(sub, target)[sub_rows]
+    labels = per_answers(answers, ("labels", target), lambda: metrics.compact_integers(column_values(answers, target)))
+    return labels[answer_rows], column_values(sub, target)[sub_rows]
 
 
 def accuracy(id_col: str, target: str):
