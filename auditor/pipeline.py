@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from auditor import __version__
@@ -247,7 +246,3 @@ def collect_usage(monitors: list[Monitor], ctx: AuditContext) -> LLMUsage | None
         if monitor.name == "llm" and figures:
             return LLMUsage.model_validate(figures)
     return None
-
-
-def episode_root(report_path: str, episode: EpisodeReport) -> Path:
-    return Path(report_path) / episode.path

@@ -277,7 +277,7 @@ def _sniff_logs(episode: Episode, fs: RunFS) -> None:
     for rel in _log_files(episode):
         path = Path(episode.root) / rel
         try:
-            f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
+            f = SourceFile.open(fs, path, rel, episode.errors, HEAD_BYTES)
         except (UnsafePath, OSError) as exc:
             episode.errors.append(f"{rel}: {exc}")
             continue
@@ -302,7 +302,7 @@ def load_actions(episode: Episode) -> Episode:
         reader = by_name[reader_name]
         path = Path(episode.root) / rel
         try:
-            f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=episode.errors)
+            f = SourceFile.open(fs, path, rel, episode.errors, HEAD_BYTES)
             if reader.streamable and f.size > STREAM_THRESHOLD:
                 episode.streamed.append(rel)  # read on each pass of iter_actions(), never held
                 continue
@@ -331,7 +331,7 @@ def _streamer(episode: Episode, fs: RunFS, by_file: dict[str, Reader]):
         first = passes.get(rel, 0) == 0
         passes[rel] = passes.get(rel, 0) + 1
         errors = episode.errors if first else []
-        f = SourceFile(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, HEAD_BYTES), errors=errors)
+        f = SourceFile.open(fs, path, rel, errors, HEAD_BYTES)
         yield from by_file[rel].read(f)
 
     return stream

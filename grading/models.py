@@ -6,34 +6,30 @@ Field names and meanings follow MLE-bench's `CompetitionReport` and `aggregate_r
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer
+
+from auditor.models import Grade
 
 
-class CompetitionReport(BaseModel):
-    """MLE-bench's per-submission report, plus `error` (null when graded)."""
+class CompetitionReport(Grade):
+    """MLE-bench's per-submission report: the auditor's `Grade` fields, plus which
+    submission it is, when it was graded, and `error` (null when graded)."""
 
     competition_id: str
-    score: float | None = None
-    gold_threshold: float | None = None
-    silver_threshold: float | None = None
-    bronze_threshold: float | None = None
-    median_threshold: float | None = None
-    any_medal: bool = False
-    gold_medal: bool = False
-    silver_medal: bool = False
-    bronze_medal: bool = False
-    above_median: bool = False
-    submission_exists: bool = False
-    valid_submission: bool = False
-    is_lower_better: bool = False
     created_at: str  # ISO 8601, local time without zone, as MLE-bench writes it
     submission_path: str
     error: str | None = None
 
-    def to_grade(self):
-        """The auditor's `Grade` (the same fields, without path, time and error)."""
-        from auditor.models import Grade
+    @model_serializer(mode="wrap")
+    def _competition_first(self, handler):
+        # MLE-bench writes the competition id first; the inherited fields would come before it
+        data = handler(self)
+        if "competition_id" not in data:  # a dump that includes only some fields
+            return data
+        return {"competition_id": data.pop("competition_id"), **data}
 
+    def to_grade(self) -> Grade:
+        """The auditor's `Grade` (the same fields, without path, time and error)."""
         return Grade.model_validate(self.model_dump(include=set(Grade.model_fields)))
 
 

@@ -37,6 +37,11 @@ class SourceFile:
     head: bytes  # the first 64 KiB, for sniffing
     errors: list[str] = field(default_factory=list)
 
+    @classmethod
+    def open(cls, fs: RunFS, path: Path, rel: str, errors: list[str], head_bytes: int = 64 << 10) -> SourceFile:
+        """The file at `path` (inside the run), with its size and first bytes for sniffing."""
+        return cls(fs=fs, path=path, rel=rel, size=fs.size(path), head=fs.head(path, head_bytes), errors=errors)
+
     @property
     def name(self) -> str:
         return self.path.name
